@@ -1,0 +1,68 @@
+# Kanvaro: `make run` serves the app; `make test` installs what the tests need and runs them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+APT := apt-get -o DPkg::Lock::Timeout=600 -y -q
+PYTEST := $(BIN)/python -m pytest
+
+.PHONY: install run test test-deps system-deps test-sqlite test-postgres test-browser bench soak lint clean
+
+install: $(VENV)/.installed static/vendor/htmx.min.js
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+static/vendor/htmx.min.js: node_modules/.installed
+	mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+
+run: install
+	$(BIN)/kanvaro serve --host $(HOST) --port $(PORT)
+
+system-deps:
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(APT) update >/dev/null && DEBIAN_FRONTEND=noninteractive $(APT) install $$missing >/dev/null; \
+	fi
+
+$(VENV)/.test-installed: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
+	touch $@
+
+test-deps: install system-deps $(VENV)/.test-installed
+
+test: test-deps
+	$(PYTEST) --ignore=tests/browser
+	$(PYTEST) --ignore=tests/browser --db=postgres
+	$(PYTEST) tests/browser
+
+test-sqlite: test-deps
+	$(PYTEST) --ignore=tests/browser
+
+test-postgres: test-deps
+	$(PYTEST) --ignore=tests/browser --db=postgres
+
+test-browser: test-deps
+	$(PYTEST) tests/browser
+
+bench: test-deps
+	$(BIN)/python bench/run.py
+
+lint: test-deps
+	$(BIN)/ruff check kanvaro tests
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor

@@ -1,0 +1,1 @@
+"""Kanvaro: self-hosted project management for small teams."""

@@ -1,0 +1,1 @@
+"""Every mutation of the app: permission, validation, write and audit, in the caller's transaction."""

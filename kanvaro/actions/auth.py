@@ -1,0 +1,125 @@
+"""Registration, login and logout."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+
+from kanvaro import audit
+from kanvaro.context import Ctx
+from kanvaro.errors import Forbidden, Invalid, Throttled
+from kanvaro.forms.auth import LoginForm, RegisterForm
+from kanvaro.models import LoginAttempt, Organization, User, UserSession
+from kanvaro.security import hash_password, new_token, token_hash, verify_password
+
+LOGIN_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_EMAIL = 5
+MAX_FAILURES_PER_ADDRESS = 20
+LOGIN_ERROR = "That email and password do not match an account."
+
+
+def start_session(ctx: Ctx, user_id: int) -> None:
+    """A new session row; the web layer puts its token in a fresh cookie."""
+    token = new_token()
+    ctx.db.execute(
+        insert(UserSession).values(
+            user_id=user_id,
+            token_hash=token_hash(token),
+            user_agent=ctx.user_agent[:500],
+            created_at=ctx.now,
+            last_seen_at=ctx.now,
+        )
+    )
+    ctx.new_session_token = token
+
+
+def email_taken(ctx: Ctx, email: str) -> bool:
+    return ctx.db.scalar(select(func.count()).where(User.email == email)) > 0
+
+
+def register(ctx: Ctx, data: Mapping[str, Any] | Any) -> User:
+    """Create an organization with its owner, and log the owner in."""
+    if not ctx.settings.allow_signup:
+        raise Forbidden("signup is closed")
+    form = RegisterForm(data)
+    valid = form.validate()
+    if valid and email_taken(ctx, form.email.data):
+        form.email.errors = ["An account with this email already exists; log in instead."]
+        valid = False
+    if not valid:
+        raise Invalid(form)
+    org = Organization(name=form.organization_name.data, created_at=ctx.now)
+    ctx.db.add(org)
+    ctx.db.flush()
+    user = User(
+        organization_id=org.id,
+        name=form.name.data,
+        email=form.email.data,
+        password_hash=hash_password(form.password.data),
+        role="owner",
+        created_at=ctx.now,
+    )
+    ctx.db.add(user)
+    ctx.db.flush()
+    assert org.id is not None and user.id is not None
+    audit.record(
+        ctx, "organization.created", "organization", org.id,
+        {"name": [None, org.name], "owner": [None, user.email]},
+        organization_id=org.id, actor_id=user.id,
+    )
+    start_session(ctx, user.id)
+    return user
+
+
+def _recent_failures(ctx: Ctx, column: Any, value: str) -> int:
+    since = ctx.now - LOGIN_WINDOW
+    return ctx.db.scalar(
+        select(func.count()).where(column == value, LoginAttempt.created_at >= since)
+    ) or 0
+
+
+def login(ctx: Ctx, data: Mapping[str, Any] | Any) -> User:
+    """Check the password; a failure is recorded even though the request is refused."""
+    form = LoginForm(data)
+    if not form.validate():
+        raise Invalid(form)
+    email = form.email.data
+    if (
+        _recent_failures(ctx, LoginAttempt.email, email) >= MAX_FAILURES_PER_EMAIL
+        or _recent_failures(ctx, LoginAttempt.client_addr, ctx.client_addr) >= MAX_FAILURES_PER_ADDRESS
+    ):
+        raise Throttled("too many failed logins")
+    user = ctx.db.scalar(select(User).where(User.email == email))
+    ok = verify_password(user.password_hash if user else None, form.password.data)
+    if not ok or user is None or not user.is_active:
+        ctx.db.execute(
+            insert(LoginAttempt).values(email=email, client_addr=ctx.client_addr, created_at=ctx.now)
+        )
+        if user is not None:
+            audit.record(
+                ctx, "user.login_failed", "user", user.id, {},
+                organization_id=user.organization_id, actor_id=user.id,
+            )
+        ctx.notes["commit_on_error"] = True
+        form.password.errors = [LOGIN_ERROR]
+        form.password.data = ""
+        raise Invalid(form)
+    assert user.id is not None
+    ctx.db.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
+    audit.record(
+        ctx, "user.logged_in", "user", user.id, {},
+        organization_id=user.organization_id, actor_id=user.id,
+    )
+    start_session(ctx, user.id)
+    return user
+
+
+def logout(ctx: Ctx, session_token: str) -> None:
+    """Delete the session row, so a saved copy of the cookie stops working."""
+    ctx.db.execute(delete(UserSession).where(UserSession.token_hash == token_hash(session_token)))
+    if ctx.actor is not None:
+        audit.record(ctx, "user.logged_out", "user", ctx.actor.id, {})
+    ctx.ended_session = True

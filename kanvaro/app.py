@@ -1,0 +1,112 @@
+"""The application factory: plain configuration of routes, middleware and handlers."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope, Send
+
+from kanvaro.db import make_engine
+from kanvaro.middleware import Guard
+from kanvaro.security import CookieSigner
+from kanvaro.settings import Settings
+from kanvaro.templating import make_env
+from kanvaro.web.base import App, bare_error
+
+log = logging.getLogger("kanvaro")
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+class StaticUrls:
+    """`static('kanvaro.css')` -> `/static/kanvaro.css?v=<content hash>`, cached per file."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._cache: dict[str, str] = {}
+
+    def __call__(self, name: str) -> str:
+        url = self._cache.get(name)
+        if url is None:
+            path = self.root / name
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12] if path.exists() else "0"
+            url = self._cache[name] = f"/static/{name}?v={digest}"
+        return url
+
+
+class CachedStatic(StaticFiles):
+    """Static files are addressed by content hash, so they can be cached for a year."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+
+def healthz(request: Request) -> Response:
+    app: App = request.app.state.kanvaro
+    try:
+        with app.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception:
+        log.exception("health check failed")
+        return PlainTextResponse("database unavailable", status_code=503)
+    return PlainTextResponse("ok")
+
+
+def routes() -> list[Any]:
+    from kanvaro.web import routes as table
+
+    return [
+        Route("/healthz", healthz),
+        *table.ROUTES,
+        Mount("/static", CachedStatic(directory=STATIC_DIR), name="static"),
+    ]
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    engine = make_engine(settings.database_url)
+    state = App(
+        settings=settings,
+        engine=engine,
+        env=make_env(StaticUrls(STATIC_DIR)),
+        signer=CookieSigner(settings.resolved_secret_key()),
+    )
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        if status == 500:
+            log.error("unhandled error", exc_info=exc)
+        return bare_error(state, request, status)
+
+    async def guard_error(scope: Scope, send: Send, status: int) -> None:
+        request = Request(scope)
+        request.scope["app"] = app
+        await bare_error(state, request, status)(scope, _no_receive, send)
+
+    app = Starlette(
+        routes=routes(),
+        middleware=[
+            Middleware(Guard, max_body=settings.max_body_bytes, on_error=guard_error),
+            Middleware(GZipMiddleware, minimum_size=500),
+        ],
+        exception_handlers={HTTPException: http_error, Exception: http_error},
+    )
+    app.state.kanvaro = state
+    return app
+
+
+async def _no_receive() -> dict[str, Any]:
+    return {"type": "http.disconnect"}

@@ -1,0 +1,41 @@
+"""The project form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from kanvaro.forms.base import BaseForm, no_control_chars, strip_text
+from kanvaro.models.work import PRIORITIES, PROJECT_STATUSES
+
+
+class ProjectForm(BaseForm):
+    name = StringField(
+        "Name",
+        filters=[strip_text],
+        validators=[
+            InputRequired("Enter a project name."),
+            Length(min=1, max=200, message="Use 1 to 200 characters."),
+            no_control_chars,
+        ],
+    )
+    description = TextAreaField(
+        "Description", filters=[strip_text], validators=[Length(max=10000), no_control_chars]
+    )
+    start_date = DateField("Start date", validators=[Optional()], format="%Y-%m-%d")
+    end_date = DateField("End date", validators=[Optional()], format="%Y-%m-%d")
+    status = SelectField("Status", choices=list(PROJECT_STATUSES.items()), default="planning")
+    priority = SelectField("Priority", choices=list(PRIORITIES.items()), default="medium")
+    members = SelectMultipleField("Members", coerce=int, choices=[], validate_choice=True)
+
+    def __init__(
+        self, formdata: Any = None, *, people: list[tuple[int, str]], **kwargs: Any
+    ) -> None:
+        super().__init__(formdata, **kwargs)
+        self.members.choices = people
+
+    def validate_end_date(self, field: Any) -> None:
+        if field.data and self.start_date.data and field.data < self.start_date.data:
+            raise ValidationError("The end date cannot be before the start date.")

@@ -1,0 +1,97 @@
+"""Creating owners and the demo organization from the command line."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kanvaro.db import make_engine, run_in_transaction
+from kanvaro.models import Organization, Project, ProjectMember, User
+from kanvaro.security import hash_password
+from kanvaro.settings import Settings
+
+
+def create_owner(
+    settings: Settings, *, organization: str, name: str, email: str, password: str
+) -> tuple[int, int]:
+    email = email.strip().lower()
+    if len(password) < 10:
+        raise ValueError("the password needs at least 10 characters")
+    engine = make_engine(settings.database_url)
+
+    def work(db: Session) -> tuple[int, int]:
+        if db.scalar(select(func.count()).where(User.email == email)):
+            raise ValueError(f"{email} already has an account")
+        org = Organization(name=organization)
+        db.add(org)
+        db.flush()
+        assert org.id is not None
+        user = User(organization_id=org.id, name=name, email=email,
+                    password_hash=hash_password(password), role="owner")
+        db.add(user)
+        db.flush()
+        assert user.id is not None
+        return org.id, user.id
+
+    try:
+        return run_in_transaction(engine, work)
+    finally:
+        engine.dispose()
+
+
+DEMO_PROJECTS = [
+    ("Website relaunch", "active", "high", "New marketing site with the refreshed brand."),
+    ("Mobile app", "planning", "medium", "First release of the iOS and Android apps."),
+    ("Customer onboarding", "active", "critical", "Make the first week of new customers smooth."),
+    ("Office move", "on_hold", "low", "Move to the new office on the third floor."),
+]
+
+
+def demo(settings: Settings) -> tuple[str, str]:
+    """A demo organization with people and projects; returns the owner's login."""
+    suffix = secrets.token_hex(3)
+    email = f"demo-{suffix}@example.com"
+    password = secrets.token_urlsafe(9)
+    org_id, owner_id = create_owner(settings, organization="Demo Company", name="Dana Demo",
+                                    email=email, password=password)
+    engine = make_engine(settings.database_url)
+    today = datetime.now(timezone.utc).date()
+
+    def work(db: Session) -> None:
+        people = [owner_id]
+        for i, (name, role) in enumerate([("Sam Rivera", "project_manager"),
+                                          ("Alex Kim", "team_member"),
+                                          ("Jo Clarke", "client")]):
+            user = User(organization_id=org_id, name=name, role=role,
+                        email=f"demo-{suffix}-{i}@example.com",
+                        password_hash=hash_password(secrets.token_urlsafe(16)))
+            db.add(user)
+            db.flush()
+            assert user.id is not None
+            people.append(user.id)
+        for number, (name, status, priority, text) in enumerate(DEMO_PROJECTS, start=1):
+            project = Project(organization_id=org_id, number=number, name=name, status=status,
+                              priority=priority, description=text, created_by_id=owner_id,
+                              start_date=today - timedelta(days=7 * number),
+                              end_date=today + timedelta(days=30 * number))
+            db.add(project)
+            db.flush()
+            for uid in people[: 2 + number % 3]:
+                db.add(ProjectMember(organization_id=org_id, project_id=project.id, user_id=uid))
+        org = db.get(Organization, org_id)
+        assert org is not None
+        org.project_seq = len(DEMO_PROJECTS)
+        extend_demo(db, org_id, people, today)
+
+    try:
+        run_in_transaction(engine, work)
+    finally:
+        engine.dispose()
+    return email, password
+
+
+def extend_demo(db: Session, org_id: int, people: list[int], today: date) -> None:
+    """Hook for later areas (tasks, stories) to add demo content."""

@@ -1,0 +1,65 @@
+"""Frozen settings read from the environment (SPEC §7)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    secret_key: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+    smtp_url: str = ""
+    outbox_dir: Path = Path("var/outbox")
+    https: bool = False
+    allow_signup: bool = True
+    max_body_bytes: int = 1_000_000
+    run_mail_sender: bool = True
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        data_dir = Path(env.get("KANVARO_DATA_DIR") or "var")
+        values: dict[str, object] = {
+            "data_dir": data_dir,
+            "database_url": env.get("KANVARO_DATABASE_URL")
+            or f"sqlite:///{(data_dir / 'kanvaro.db').as_posix()}",
+            "secret_key": env.get("KANVARO_SECRET_KEY", ""),
+            "base_url": (env.get("KANVARO_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            "smtp_url": env.get("KANVARO_SMTP_URL", ""),
+            "outbox_dir": Path(env.get("KANVARO_OUTBOX_DIR") or data_dir / "outbox"),
+            "https": _flag(env.get("KANVARO_HTTPS"), False),
+            "allow_signup": _flag(env.get("KANVARO_ALLOW_SIGNUP"), True),
+            "max_body_bytes": int(env.get("KANVARO_MAX_BODY_BYTES") or 1_000_000),
+        }
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one generated once and kept in the data directory."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another worker won the race
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+        return key

@@ -1,0 +1,71 @@
+"""Register, log in, log out."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from starlette.responses import Response
+
+from kanvaro.actions import auth
+from kanvaro.errors import Invalid
+from kanvaro.forms.auth import LoginForm, RegisterForm
+from kanvaro.web.base import Web, view
+
+
+def safe_next(value: str | None, default: str = "/projects") -> str:
+    """Only same-site absolute paths; anything else (//evil, http://…, \\) goes home."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return default
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or any(ord(c) < 32 for c in value):
+        return default
+    return value
+
+
+@view(login=False)
+def home(web: Web) -> Response:
+    return web.done("/projects" if web.actor else "/login")
+
+
+@view(login=False)
+def register_page(web: Web) -> Response:
+    if web.actor:
+        return web.done("/projects")
+    return web.render("auth/register.html", block="form", form=RegisterForm())
+
+
+@view(login=False)
+def register(web: Web) -> Response:
+    try:
+        auth.register(web.ctx, web.data())
+    except Invalid as exc:
+        return web.render("auth/register.html", block="form", http_status=422, form=exc.form)
+    return web.done("/projects")
+
+
+@view(login=False)
+def login_page(web: Web) -> Response:
+    next_url = safe_next(web.request.query_params.get("next"))
+    if web.actor:
+        return web.done(next_url)
+    form = LoginForm({"next": next_url})
+    form.email.errors, form.password.errors = [], []
+    return web.render("auth/login.html", block="form", form=form)
+
+
+@view(login=False)
+def login(web: Web) -> Response:
+    data = web.data()
+    try:
+        auth.login(web.ctx, data)
+    except Invalid as exc:
+        exc.form.next.data = safe_next(data.get("next"))
+        return web.render("auth/login.html", block="form", http_status=422, form=exc.form)
+    return web.done(safe_next(data.get("next")))
+
+
+@view(login=False)
+def logout(web: Web) -> Response:
+    if web.session_token:
+        auth.logout(web.ctx, web.session_token)
+    return web.done("/login")

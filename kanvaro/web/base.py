@@ -1,0 +1,268 @@
+"""The view wrapper: session, CSRF, one transaction, and the response's shape."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from jinja2 import Environment
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from kanvaro.context import Ctx
+from kanvaro.db import is_transient, run_in_transaction
+from kanvaro.errors import KanvaroError
+from kanvaro.forms.base import FormInput
+from kanvaro.middleware import TooLarge
+from kanvaro.htmx import HtmxDetails, details, hx_location, hx_redirect, see_other, vary
+from kanvaro.models import CustomRole, User, UserSession
+from kanvaro.models.base import aware
+from kanvaro.permissions import Actor
+from kanvaro.security import (
+    SESSION_COOKIE,
+    SESSION_MAX_AGE,
+    CookieSigner,
+    csrf_matches,
+    mask_csrf,
+    new_csrf_secret,
+    token_hash,
+)
+from kanvaro.settings import Settings
+from kanvaro.templating import render_html
+
+log = logging.getLogger("kanvaro.web")
+MAX_ID = 2**62
+TOUCH_EVERY = timedelta(minutes=5)
+
+ERROR_TEXT = {
+    400: ("Bad request", "The request could not be understood."),
+    403: ("Not allowed", "You do not have permission to do that."),
+    404: ("Not found", "There is nothing here, or you cannot see it."),
+    405: ("Method not allowed", "This address does not accept that kind of request."),
+    409: ("Changed meanwhile", "Someone else changed this while you were editing it."),
+    413: ("Too large", "What you sent is larger than this server accepts."),
+    422: ("Check your input", "Some fields need attention."),
+    429: ("Too many attempts", "Too many failed attempts; wait a few minutes and try again."),
+    500: ("Something went wrong", "The server could not finish your request. Nothing was changed."),
+    503: ("Temporarily unavailable", "The service is temporarily unavailable; try again shortly."),
+}
+
+
+@dataclass
+class App:
+    """What every request shares: settings, engine, templates, cookie signer."""
+
+    settings: Settings
+    engine: Engine
+    env: Environment
+    signer: CookieSigner
+
+
+class _Rollback(Exception):
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+@dataclass
+class Web:
+    """One request as a route sees it."""
+
+    request: Request
+    app: App
+    ctx: Ctx
+    hx: HtmxDetails
+    form: FormInput | None
+    csrf_token: str
+    session_token: str | None
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def actor(self) -> Actor | None:
+        return self.ctx.actor
+
+    @property
+    def db(self) -> Session:
+        return self.ctx.db
+
+    def data(self) -> FormInput:
+        return self.form if self.form is not None else FormInput(self.request.query_params)
+
+    def render(
+        self, template: str, *, block: str | None = None, http_status: int = 200, **context: Any
+    ) -> Response:
+        """The whole page, or the named block of it for a non-boosted htmx request."""
+        context.update(web=self, actor=self.ctx.actor, csrf_token=self.csrf_token,
+                       request=self.request, hx=self.hx)
+        chosen = block if self.hx.partial else None
+        response = render_html(self.app.env, template, context, block=chosen, status=http_status)
+        return vary(response)
+
+    def done(self, url: str) -> Response:
+        """After a successful POST: 303 to a page, or HX-Location for htmx."""
+        response = hx_location(url) if self.hx.partial else see_other(url)
+        return vary(response)
+
+    def error(self, exc: KanvaroError) -> Response:
+        status = exc.status_code
+        title, text = ERROR_TEXT.get(status, ERROR_TEXT[500])
+        return self.render("error.html", block="error", http_status=status, status_code=status,
+                           title=title, text=text, request_id=self.ctx.request_id)
+
+
+def client_addr(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def request_id(request: Request) -> str:
+    return str(request.scope.get("state", {}).get("request_id", ""))
+
+
+def origin_ok(request: Request, settings: Settings) -> bool:
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    parts = urlsplit(origin)
+    host = request.headers.get("host", "")
+    if parts.scheme in {"http", "https"} and parts.netloc == host:
+        return True
+    return origin.rstrip("/") == settings.base_url
+
+
+def load_actor(db: Session, token: str | None, now: datetime) -> tuple[Actor | None, int | None]:
+    """Session, user and custom role in one query; an inactive user has no session."""
+    if not token:
+        return None, None
+    row = db.execute(
+        select(
+            UserSession.id, UserSession.created_at, UserSession.last_seen_at,
+            User.id, User.organization_id, User.name, User.email, User.role,
+            CustomRole.permissions,
+        )
+        .join(User, User.id == UserSession.user_id)
+        .outerjoin(CustomRole, CustomRole.id == User.custom_role_id)
+        .where(UserSession.token_hash == token_hash(token), User.is_active.is_(True))  # type: ignore[attr-defined]
+    ).first()
+    if row is None:
+        return None, None
+    sid, created, seen, uid, org_id, name, email, role, custom = row
+    if now - (aware(created) or now) > timedelta(seconds=SESSION_MAX_AGE):
+        return None, None
+    if now - (aware(seen) or now) > TOUCH_EVERY:
+        db.execute(update(UserSession).where(UserSession.id == sid).values(last_seen_at=now))
+    actor = Actor.build(id=uid, organization_id=org_id, name=name, email=email, role=role,
+                        custom_permissions=custom or ())
+    return actor, sid
+
+
+def _cookie(app: App, response: Response, session: str, csrf: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE, app.signer.dumps({"s": session, "c": csrf}),
+        max_age=SESSION_MAX_AGE, httponly=True, samesite="lax", secure=app.settings.https, path="/",
+    )
+
+
+def bare_error(app: App, request: Request, status: int) -> Response:
+    """An error page rendered without the database (CSRF failures, routing errors)."""
+    title, text = ERROR_TEXT.get(status, ERROR_TEXT[500])
+    hx = details(request)
+    ctx = {"title": title, "text": text, "status_code": status, "request_id": request_id(request),
+           "actor": None, "csrf_token": "", "request": request, "hx": hx, "web": None}
+    return vary(render_html(app.env, "error.html", ctx, block="error" if hx.partial else None,
+                            status=status))
+
+
+Handler = Callable[..., Response]
+
+
+def view(*, login: bool = True) -> Callable[[Handler], Callable[[Request], Any]]:
+    """Wrap a plain route function `fn(web, **path_params) -> Response`."""
+
+    def decorate(fn: Handler) -> Callable[[Request], Any]:
+        @functools.wraps(fn)
+        async def endpoint(request: Request) -> Response:
+            app: App = request.app.state.kanvaro
+            for value in request.path_params.values():
+                if isinstance(value, int) and value > MAX_ID:
+                    return bare_error(app, request, 404)
+            cookie = app.signer.loads(request.cookies.get(SESSION_COOKIE))
+            csrf_secret = cookie.get("c") if isinstance(cookie.get("c"), str) else None
+            session_token = cookie.get("s") if isinstance(cookie.get("s"), str) else None
+            form = None
+            if request.method == "POST":
+                try:
+                    raw = await request.form(max_files=0, max_fields=2000, max_part_size=app.settings.max_body_bytes)
+                except TooLarge:
+                    raise
+                except Exception:  # malformed body: nothing to act on
+                    return bare_error(app, request, 400)
+                token = raw.get("csrf_token") or request.headers.get("x-csrf-token")
+                if not (csrf_matches(csrf_secret, token if isinstance(token, str) else None)
+                        and origin_ok(request, app.settings)):
+                    return bare_error(app, request, 403)
+                form = FormInput(raw)
+            fresh_csrf = csrf_secret is None
+            if fresh_csrf:
+                csrf_secret = new_csrf_secret()
+            response = await run_in_threadpool(
+                _handle, app, request, fn, form, session_token, csrf_secret, login
+            )
+            ctx_new = getattr(response, "_kanvaro_cookie", None)
+            if ctx_new is not None:
+                _cookie(app, response, *ctx_new)
+            elif fresh_csrf:
+                _cookie(app, response, session_token or "", csrf_secret)
+            return response
+
+        return endpoint
+
+    return decorate
+
+
+def _handle(
+    app: App, request: Request, fn: Handler, form: FormInput | None,
+    session_token: str | None, csrf_secret: str, login: bool,
+) -> Response:
+    hx = details(request)
+    write = request.method == "POST"
+
+    def work(db: Session) -> Response:
+        now = datetime.now(timezone.utc)
+        actor, _sid = load_actor(db, session_token, now)
+        ctx = Ctx(db=db, actor=actor, now=now, settings=app.settings,
+                  request_id=request_id(request), client_addr=client_addr(request),
+                  user_agent=request.headers.get("user-agent", ""))
+        web = Web(request=request, app=app, ctx=ctx, hx=hx, form=form,
+                  csrf_token=mask_csrf(csrf_secret), session_token=session_token)
+        if login and actor is None:
+            if hx.request:
+                raise _Rollback(vary(hx_redirect("/login")))
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            next_url = target if request.method == "GET" else "/projects"
+            raise _Rollback(see_other("/login?next=" + quote(next_url, safe="")))
+        try:
+            response = fn(web, **request.path_params)
+        except KanvaroError as exc:
+            response = web.error(exc)
+        if ctx.new_session_token is not None:
+            response._kanvaro_cookie = (ctx.new_session_token, new_csrf_secret())  # type: ignore[attr-defined]
+        elif ctx.ended_session:
+            response._kanvaro_cookie = ("", new_csrf_secret())  # type: ignore[attr-defined]
+        if response.status_code >= 400 and not ctx.notes.get("commit_on_error"):
+            raise _Rollback(response)
+        return response
+
+    try:
+        return run_in_transaction(app.engine, work, write=write)
+    except _Rollback as rb:
+        return rb.response
+    except Exception as exc:
+        log.exception("request %s failed", request_id(request))
+        return bare_error(app, request, 503 if is_transient(exc) else 500)
