@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from wtforms import Form, ValidationError
+from wtforms import Form, SelectChoice, ValidationError
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$")
 
@@ -87,3 +87,8 @@ class BaseForm(Form):
             for message in field.errors:
                 out.append((field.id, str(field.label.text), str(message)))
         return out
+
+
+def choices(pairs: Mapping[Any, str] | Iterable[tuple[Any, str]]) -> list[SelectChoice]:
+    items = pairs.items() if isinstance(pairs, Mapping) else pairs
+    return [SelectChoice(value, label) for value, label in items]

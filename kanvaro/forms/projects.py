@@ -7,7 +7,7 @@ from typing import Any
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from kanvaro.forms.base import BaseForm, no_control_chars, strip_text
+from kanvaro.forms.base import BaseForm, choices, no_control_chars, strip_text
 from kanvaro.models.work import PRIORITIES, PROJECT_STATUSES
 
 
@@ -26,15 +26,15 @@ class ProjectForm(BaseForm):
     )
     start_date = DateField("Start date", validators=[Optional()], format="%Y-%m-%d")
     end_date = DateField("End date", validators=[Optional()], format="%Y-%m-%d")
-    status = SelectField("Status", choices=list(PROJECT_STATUSES.items()), default="planning")
-    priority = SelectField("Priority", choices=list(PRIORITIES.items()), default="medium")
+    status = SelectField("Status", choices=choices(PROJECT_STATUSES), default="planning")
+    priority = SelectField("Priority", choices=choices(PRIORITIES), default="medium")
     members = SelectMultipleField("Members", coerce=int, choices=[], validate_choice=True)
 
     def __init__(
         self, formdata: Any = None, *, people: list[tuple[int, str]], **kwargs: Any
     ) -> None:
         super().__init__(formdata, **kwargs)
-        self.members.choices = people
+        self.members.choices = choices(people)
 
     def validate_end_date(self, field: Any) -> None:
         if field.data and self.start_date.data and field.data < self.start_date.data:

@@ -1,0 +1,131 @@
+"""Test factories: rows straight into the database, and a logged-in client."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Engine, insert
+from sqlalchemy.orm import Session
+from starlette.testclient import TestClient
+
+from kanvaro.context import Ctx
+from kanvaro.models import Organization, Project, ProjectMember, User, UserSession
+from kanvaro.permissions import Actor
+from kanvaro.security import (
+    SESSION_COOKIE,
+    CookieSigner,
+    hash_password,
+    mask_csrf,
+    new_csrf_secret,
+    new_token,
+    token_hash,
+)
+from kanvaro.settings import Settings
+
+PASSWORD = "correct horse battery"
+_seq = itertools.count(1)
+
+
+@lru_cache(maxsize=1)
+def password_hash() -> str:
+    return hash_password(PASSWORD)
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def make_org(db: Session, name: str | None = None) -> Organization:
+    org = Organization(name=name or f"Org {next(_seq)}")
+    db.add(org)
+    db.flush()
+    return org
+
+
+def make_user(
+    db: Session, org: Organization, *, role: str = "team_member", email: str | None = None,
+    name: str | None = None, active: bool = True, custom_role_id: int | None = None,
+) -> User:
+    n = next(_seq)
+    user = User(organization_id=org.id, name=name or f"User {n}", email=email or f"user{n}@example.com",
+                password_hash=password_hash(), role=role, is_active=active,
+                custom_role_id=custom_role_id)
+    db.add(user)
+    db.flush()
+    return user
+
+
+def make_project(
+    db: Session, org: Organization, *, members: list[User] = (), name: str | None = None,  # type: ignore[assignment]
+    creator: User | None = None, **values: Any,
+) -> Project:
+    org.project_seq += 1
+    project = Project(organization_id=org.id, number=org.project_seq, name=name or f"Project {next(_seq)}",
+                      created_by_id=creator.id if creator else None, **values)
+    db.add(project)
+    db.flush()
+    for user in {u.id: u for u in [*members, *([creator] if creator else [])]}.values():
+        db.add(ProjectMember(organization_id=org.id, project_id=project.id, user_id=user.id))
+    db.flush()
+    return project
+
+
+def actor_of(user: User, custom: list[str] | None = None) -> Actor:
+    assert user.id is not None
+    return Actor.build(id=user.id, organization_id=user.organization_id, name=user.name,
+                       email=user.email, role=user.role, custom_permissions=custom or [])
+
+
+def make_ctx(db: Session, user: User | None, settings: Settings) -> Ctx:
+    return Ctx(db=db, actor=actor_of(user) if user else None, now=now(), settings=settings,
+               request_id="test", client_addr="127.0.0.1")
+
+
+class Browser:
+    """A TestClient with a known CSRF secret, so tests can post without scraping pages."""
+
+    def __init__(self, client: TestClient, settings: Settings, engine: Engine) -> None:
+        self.client = client
+        self.settings = settings
+        self.engine = engine
+        self.signer = CookieSigner(settings.resolved_secret_key())
+        self.csrf_secret = new_csrf_secret()
+        self.session_token = ""
+        self._set_cookie()
+
+    def _set_cookie(self) -> None:
+        self.client.cookies.set(SESSION_COOKIE, self.signer.dumps({"s": self.session_token, "c": self.csrf_secret}))
+
+    @property
+    def csrf(self) -> str:
+        return mask_csrf(self.csrf_secret)
+
+    def login_as(self, user: User) -> Browser:
+        """Create a session row for user directly (no password round trip)."""
+        token = new_token()
+        with Session(self.engine) as db:
+            db.execute(insert(UserSession).values(user_id=user.id, token_hash=token_hash(token),
+                                                  created_at=now(), last_seen_at=now()))
+            db.commit()
+        self.session_token = token
+        self._set_cookie()
+        return self
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        return self.client.get(url, follow_redirects=False, **kwargs)
+
+    def post(self, url: str, data: Any = None, *, htmx: bool = False, csrf: bool = True,
+             headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
+        payload: Any = dict(data or {}) if not isinstance(data, list) else list(data)
+        if csrf:
+            if isinstance(payload, list):
+                payload.append(("csrf_token", self.csrf))
+            else:
+                payload["csrf_token"] = self.csrf
+        hdrs = dict(headers or {})
+        if htmx:
+            hdrs["HX-Request"] = "true"
+        return self.client.post(url, data=payload, headers=hdrs, follow_redirects=False, **kwargs)
