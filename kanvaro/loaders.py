@@ -6,7 +6,7 @@ from sqlalchemy import exists, select
 
 from kanvaro.context import Ctx
 from kanvaro.errors import NotFound
-from kanvaro.models import Project, ProjectMember, User
+from kanvaro.models import Project, ProjectMember, Story, Task, User
 
 
 def visible_projects_clause(ctx: Ctx):  # type: ignore[no-untyped-def]
@@ -44,5 +44,58 @@ def project_member_ids(ctx: Ctx, project_id: int) -> list[int]:
                 ProjectMember.project_id == project_id,
                 ProjectMember.organization_id == ctx.org_id,
             )
+        )
+    )
+
+
+def visible_tasks_clause(ctx: Ctx):  # type: ignore[no-untyped-def]
+    """SQL condition: tasks of the actor's organization in projects they may see."""
+    actor = ctx.user
+    cond = Task.organization_id == actor.organization_id
+    if actor.can("project:view_all"):
+        return cond
+    member = exists().where(
+        ProjectMember.project_id == Task.project_id, ProjectMember.user_id == actor.id
+    )
+    return cond & member
+
+
+def get_task(ctx: Ctx, task_id: int) -> Task:
+    task = ctx.db.scalar(select(Task).where(Task.id == task_id, visible_tasks_clause(ctx)))
+    if task is None:
+        raise NotFound("task")
+    return task
+
+
+def get_story(ctx: Ctx, story_id: int) -> Story:
+    story = ctx.db.scalar(
+        select(Story).where(
+            Story.id == story_id,
+            Story.organization_id == ctx.org_id,
+            Story.project_id.in_(select(Project.id).where(visible_projects_clause(ctx))),  # type: ignore[attr-defined]
+        )
+    )
+    if story is None:
+        raise NotFound("story")
+    return story
+
+
+def project_people(ctx: Ctx, project_id: int) -> list[tuple[int, str]]:
+    """(id, name) of the project's active members: who a task can be assigned to."""
+    rows = ctx.db.execute(
+        select(User.id, User.name)
+        .join(ProjectMember, ProjectMember.user_id == User.id)
+        .where(ProjectMember.project_id == project_id, User.organization_id == ctx.org_id,
+               User.is_active.is_(True))  # type: ignore[attr-defined]
+        .order_by(User.name, User.id)
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+def project_stories(ctx: Ctx, project_id: int) -> list[Story]:
+    return list(
+        ctx.db.scalars(
+            select(Story).where(Story.project_id == project_id, Story.organization_id == ctx.org_id)
+            .order_by(Story.id)
         )
     )

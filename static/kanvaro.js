@@ -1,15 +1,108 @@
-// Kanvaro's own behaviour: attached through data attributes and htmx events (no inline script).
+// Kanvaro's own behaviour, attached through data attributes and htmx events (no inline script).
 (function () {
   "use strict";
-  // After htmx swaps in a page with an error summary, move focus to it so it is announced.
-  document.addEventListener("htmx:afterSettle", function () {
-    var summary = document.getElementById("error-summary");
-    if (summary) summary.focus();
+  var CONTROL = "[data-status-control]";
+  var FAILURES = {
+    403: "you are not allowed to change it", 404: "the task no longer exists",
+    409: "it was changed by someone else; reload to see the current state",
+    422: "that status is not valid", 0: "the server could not be reached"
+  };
+
+  function announce(text) {
+    var region = document.getElementById("announcer");
+    if (!region) return;
+    region.textContent = "";
+    window.setTimeout(function () { region.textContent = text; }, 50);
+  }
+
+  function buttons(form) { return form.querySelectorAll("button[name=status]"); }
+
+  // Show a state on the control: the pressed button and the badge.
+  function show(form, status) {
+    var label = status;
+    buttons(form).forEach(function (b) {
+      var on = b.value === status;
+      b.setAttribute("aria-pressed", on ? "true" : "false");
+      if (on) label = b.textContent;
+    });
+    var badge = form.querySelector("[data-badge]");
+    if (badge) { badge.textContent = label; badge.className = "badge st-" + status; }
+  }
+
+  function current(form) {
+    var pressed = form.querySelector("button[aria-pressed=true]");
+    return pressed ? pressed.value : null;
+  }
+
+  function setBusy(form, busy) {
+    form.setAttribute("aria-busy", busy ? "true" : "false");
+    buttons(form).forEach(function (b) { b.disabled = busy; });
+  }
+
+  var pendingFocus = null;
+
+  // Optimistic: the clicked state shows at once, the buttons wait for the server.
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var form = e.detail.elt;
+    if (!form.matches || !form.matches(CONTROL)) return;
+    var wanted = e.detail.requestConfig.formData.get("status");
+    form._kvBefore = current(form);
+    var focused = form.contains(document.activeElement);
+    pendingFocus = focused ? { id: form.id, status: wanted } : null;
+    show(form, wanted);
+    setBusy(form, true);
+    if (focused) form.focus();
   });
+
+  // Any failure (4xx, 5xx, network): never swap, put back the state from before the click.
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var form = e.detail.elt;
+    if (form.matches && form.matches(CONTROL) && e.detail.xhr.status >= 400) {
+      e.detail.shouldSwap = false;
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var form = e.detail.elt;
+    if (!form.matches || !form.matches(CONTROL) || !document.body.contains(form)) return;
+    if (e.detail.successful) return;
+    var status = e.detail.xhr ? e.detail.xhr.status : 0;
+    show(form, form._kvBefore);
+    setBusy(form, false);
+    var back = form.querySelector("button[aria-pressed=true]");
+    if (pendingFocus && pendingFocus.id === form.id && back) back.focus();
+    pendingFocus = null;
+    var label = form.querySelector("[role=group]");
+    announce("Status not changed for " + (label ? label.getAttribute("aria-label").replace("Status of ", "") : "the task") +
+             ": " + (FAILURES[status] || "the server answered with an error (" + status + ")") + ".");
+  });
+
+  // The server's control replaced ours: on the board, move the card to its new column,
+  // and keep keyboard focus on the button that was pressed.
+  document.addEventListener("htmx:load", function (e) {
+    var form = e.detail.elt;
+    if (!form.matches || !form.matches(CONTROL)) return;
+    var status = current(form);
+    var card = form.closest("[data-card]");
+    var column = card && document.querySelector("#column-" + status + " [data-cards]");
+    if (card && column && card.parentNode !== column) column.insertBefore(card, column.firstChild);
+    if (pendingFocus && pendingFocus.id === form.id) {
+      var pressed = form.querySelector("button[value='" + pendingFocus.status + "']");
+      if (pressed) pressed.focus();
+      pendingFocus = null;
+    }
+    announce("Status of " + (form.querySelector("[role=group]").getAttribute("aria-label").replace("Status of ", "")) +
+             " is now " + form.querySelector("[data-badge]").textContent + ".");
+  });
+
+  // After a boosted page swap with an error summary, move focus to it so it is read out.
+  document.addEventListener("htmx:afterSettle", function (e) {
+    var summary = document.getElementById("error-summary");
+    if (summary && e.detail.target && e.detail.target.contains(summary)) summary.focus();
+  });
+
   // Confirm destructive actions when JavaScript is on; without it the form posts directly.
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    var message = form && form.getAttribute && form.getAttribute("data-confirm");
-    if (message && !window.confirm(message)) event.preventDefault();
+  document.addEventListener("submit", function (e) {
+    var message = e.target.getAttribute && e.target.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) e.preventDefault();
   }, true);
 })();

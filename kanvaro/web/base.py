@@ -102,6 +102,8 @@ class Web:
         context.update(web=self, actor=self.ctx.actor, csrf_token=self.csrf_token,
                        request=self.request, hx=self.hx)
         chosen = block if self.hx.partial else None
+        if chosen and "#" in chosen:  # a block of an included template: "file.html#block"
+            template, chosen = chosen.split("#", 1)
         response = render_html(self.app.env, template, context, block=chosen, status=http_status)
         return vary(response)
 

@@ -79,9 +79,9 @@ def _members(web: Web, project_id: int) -> list[User]:
 
 @view()
 def project_detail(web: Web, project_id: int) -> Response:
-    project = get_project(web.ctx, project_id)
-    return web.render("projects/detail.html", block="content", project=project,
-                      members=_members(web, project_id))
+    from kanvaro.web.tasks import project_page
+
+    return project_page(web, get_project(web.ctx, project_id))
 
 
 @view()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from kanvaro.web import auth, projects
+from kanvaro.web import auth, projects, tasks
 
 ROUTES = [
     Route("/", auth.home),
@@ -20,4 +20,16 @@ ROUTES = [
     Route("/projects/{project_id:int}", projects.project_update, methods=["POST"]),
     Route("/projects/{project_id:int}/edit", projects.project_edit, methods=["GET"]),
     Route("/projects/{project_id:int}/delete", projects.project_delete, methods=["POST"]),
+    Route("/projects/{project_id:int}/board", tasks.board, methods=["GET"]),
+    Route("/projects/{project_id:int}/tasks", tasks.task_create, methods=["POST"]),
+    Route("/projects/{project_id:int}/stories", tasks.story_create, methods=["POST"]),
+    Route("/tasks/{task_id:int}", tasks.task_detail, methods=["GET"]),
+    Route("/tasks/{task_id:int}", tasks.task_update, methods=["POST"]),
+    Route("/tasks/{task_id:int}/edit", tasks.task_edit, methods=["GET"]),
+    Route("/tasks/{task_id:int}/status", tasks.task_status, methods=["POST"]),
+    Route("/tasks/{task_id:int}/delete", tasks.task_delete, methods=["POST"]),
+    Route("/stories/{story_id:int}", tasks.story_detail, methods=["GET"]),
+    Route("/stories/{story_id:int}", tasks.story_update, methods=["POST"]),
+    Route("/stories/{story_id:int}/edit", tasks.story_edit, methods=["GET"]),
+    Route("/stories/{story_id:int}/delete", tasks.story_delete, methods=["POST"]),
 ]

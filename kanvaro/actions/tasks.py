@@ -1,0 +1,171 @@
+"""Tasks: create, edit, change status (the hot path), delete."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from kanvaro import audit
+from kanvaro.context import Ctx
+from kanvaro.errors import Conflict, Invalid, NotFound
+from kanvaro.forms.tasks import StatusForm, TaskForm
+from kanvaro.loaders import (
+    get_project,
+    get_task,
+    project_people,
+    project_stories,
+    visible_tasks_clause,
+)
+from kanvaro.models import Project, Task
+from kanvaro.permissions import require
+
+FIELDS = ("title", "description", "story_id", "assignee_id", "priority", "story_points",
+          "due_date", "status")
+
+
+def task_form(ctx: Ctx, project_id: int, formdata: Any = None, **kwargs: Any) -> TaskForm:
+    stories = [(s.id, s.title) for s in project_stories(ctx, project_id) if s.id is not None]
+    return TaskForm(formdata, stories=stories, people=project_people(ctx, project_id), **kwargs)
+
+
+def _values(form: TaskForm) -> dict[str, Any]:
+    return {
+        "title": form.title.data,
+        "description": form.description.data or "",
+        "story_id": form.story.data,
+        "assignee_id": form.assignee.data,
+        "priority": form.priority.data,
+        "story_points": form.story_points.data,
+        "due_date": form.due_date.data,
+    }
+
+
+def completed_at_for(status: str, before: str | None, current: datetime | None, now: datetime) -> datetime | None:
+    """Set on entering `completed`, cleared on leaving it, kept while it stays."""
+    if status != "completed":
+        return None
+    return current if before == "completed" and current is not None else now
+
+
+def create_task(ctx: Ctx, project_id: int, data: Mapping[str, Any] | Any) -> Task:
+    project = get_project(ctx, project_id)
+    require(ctx.user, "task:create")
+    form = task_form(ctx, project_id, data)
+    if not form.validate():
+        raise Invalid(form)
+    values = _values(form)
+    if values["assignee_id"] is not None:
+        require(ctx.user, "task:assign")
+    number = ctx.db.execute(
+        update(Project).where(Project.id == project.id)
+        .values(task_seq=Project.task_seq + 1)
+        .returning(Project.task_seq)
+    ).scalar_one()
+    task = Task(organization_id=ctx.org_id, project_id=project.id, number=number,
+                status="todo", position=number, created_by_id=ctx.user.id,
+                created_at=ctx.now, updated_at=ctx.now, **values)
+    ctx.db.add(task)
+    ctx.db.flush()
+    changes = {k: [None, v] for k, v in values.items() if v not in (None, "")}
+    changes["number"] = [None, f"{project.number}.{number}"]
+    audit.record(ctx, "task.created", "task", task.id, changes)
+    return task
+
+
+def update_task(ctx: Ctx, task_id: int, data: Mapping[str, Any] | Any) -> Task:
+    task = get_task(ctx, task_id)
+    require(ctx.user, "task:update")
+    form = task_form(ctx, task.project_id, data)
+    if not form.validate():
+        raise Invalid(form)
+    expected = data.get("version") if hasattr(data, "get") else None
+    if expected is not None and expected != str(task.version):
+        raise Conflict(task, form)
+    before = {k: getattr(task, k) for k in FIELDS}
+    after = _values(form) | {"status": form.status.data}
+    if after["assignee_id"] != before["assignee_id"]:
+        require(ctx.user, "task:assign")
+    changes = audit.diff(before, after)
+    if not changes:
+        return task
+    for key, value in after.items():
+        setattr(task, key, value)
+    task.completed_at = completed_at_for(task.status, before["status"], task.completed_at, ctx.now)
+    task.version += 1
+    task.updated_at = ctx.now
+    ctx.db.flush()
+    audit.record(ctx, "task.updated", "task", task.id, changes)
+    return task
+
+
+def delete_task(ctx: Ctx, task_id: int) -> int:
+    """Delete the task; returns its project id."""
+    task = get_task(ctx, task_id)
+    require(ctx.user, "task:delete")
+    project_id, title = task.project_id, task.title
+    ctx.db.delete(task)
+    ctx.db.flush()
+    audit.record(ctx, "task.deleted", "task", task_id, {"title": [title, None]})
+    return project_id
+
+
+@dataclass(frozen=True)
+class StatusState:
+    """What the status control shows: enough to render it without loading the task again."""
+
+    id: int
+    project_id: int
+    label: str
+    status: str
+    version: int
+
+
+def status_state(ctx: Ctx, task_id: int) -> StatusState:
+    row = ctx.db.execute(
+        select(Task.id, Task.project_id, Project.number, Task.number, Task.status, Task.version)
+        .join(Project, Project.id == Task.project_id)
+        .where(Task.id == task_id, visible_tasks_clause(ctx))
+    ).first()
+    if row is None:
+        raise NotFound("task")
+    return StatusState(row[0], row[1], f"{row[2]}.{row[3]}", row[4], row[5])
+
+
+def change_task_status(ctx: Ctx, task_id: int, data: Mapping[str, Any] | Any) -> StatusState:
+    """The hottest path: one read, one update, the audit entry; Core statements only."""
+    state = status_state(ctx, task_id)
+    require(ctx.user, "task:change_status")
+    form = StatusForm(data)
+    if not form.validate():
+        raise Invalid(form)
+    expected = data.get("version") if hasattr(data, "get") else None
+    if expected and expected != str(state.version):
+        raise Conflict(state, form)
+    new = form.status.data
+    if new == state.status:
+        return state
+    version = ctx.db.execute(
+        update(Task).where(Task.id == state.id)
+        .values(
+            status=new,
+            version=Task.version + 1,
+            updated_at=ctx.now,
+            completed_at=ctx.now if new == "completed" else None,
+        )
+        .returning(Task.version)
+    ).scalar_one()
+    audit.record(ctx, "task.status_changed", "task", state.id, {"status": [state.status, new]})
+    return StatusState(state.id, state.project_id, state.label, new, version)
+
+
+def column_counts(ctx: Ctx, project_id: int) -> dict[str, int]:
+    rows = ctx.db.execute(
+        select(Task.status, func.count()).where(
+            Task.project_id == project_id, Task.organization_id == ctx.org_id
+        ).group_by(Task.status)
+    )
+    return {status: count for status, count in rows}
