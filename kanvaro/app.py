@@ -22,7 +22,7 @@ from kanvaro.db import make_engine
 from kanvaro.middleware import Guard
 from kanvaro.security import CookieSigner
 from kanvaro.settings import Settings
-from kanvaro.templating import make_env
+from kanvaro.templating import TEMPLATE_DIR, make_env
 from kanvaro.web.base import App, bare_error
 
 log = logging.getLogger("kanvaro")
@@ -54,6 +54,17 @@ class CachedStatic(StaticFiles):
         return response
 
 
+def build_id() -> str:
+    """A digest of every template and static file: a deploy changes every ETag."""
+    digest = hashlib.blake2b(digest_size=8)
+    for root in (TEMPLATE_DIR, STATIC_DIR):
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                digest.update(path.name.encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def healthz(request: Request) -> Response:
     app: App = request.app.state.kanvaro
     try:
@@ -83,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         engine=engine,
         env=make_env(StaticUrls(STATIC_DIR)),
         signer=CookieSigner(settings.resolved_secret_key()),
+        build=build_id(),
     )
 
     async def http_error(request: Request, exc: Exception) -> Response:

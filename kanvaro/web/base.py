@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from kanvaro.errors import KanvaroError
 from kanvaro.forms.base import FormInput
 from kanvaro.middleware import TooLarge
 from kanvaro.htmx import HtmxDetails, details, hx_location, hx_redirect, see_other, vary
-from kanvaro.models import CustomRole, User, UserSession
+from kanvaro.models import CustomRole, Organization, User, UserSession
 from kanvaro.models.base import aware
 from kanvaro.permissions import Actor
 from kanvaro.security import (
@@ -40,6 +41,7 @@ from kanvaro.templating import render_html
 
 log = logging.getLogger("kanvaro.web")
 MAX_ID = 2**62
+PRIVATE = {"Cache-Control": "private, no-cache", "Vary": "HX-Request, Cookie"}
 TOUCH_EVERY = timedelta(minutes=5)
 
 ERROR_TEXT = {
@@ -64,6 +66,7 @@ class App:
     engine: Engine
     env: Environment
     signer: CookieSigner
+    build: str = ""  # changes when templates or static files change: part of every ETag
 
 
 class _Rollback(Exception):
@@ -138,30 +141,45 @@ def origin_ok(request: Request, settings: Settings) -> bool:
     return origin.rstrip("/") == settings.base_url
 
 
-def load_actor(db: Session, token: str | None, now: datetime) -> tuple[Actor | None, int | None]:
-    """Session, user and custom role in one query; an inactive user has no session."""
+def load_actor(db: Session, token: str | None, now: datetime) -> tuple[Actor | None, int]:
+    """Session, user, custom role and the organization's revision in one query.
+
+    An inactive user, or an expired session, is no one.
+    """
     if not token:
-        return None, None
+        return None, 0
     row = db.execute(
         select(
             UserSession.id, UserSession.created_at, UserSession.last_seen_at,
             User.id, User.organization_id, User.name, User.email, User.role,
-            CustomRole.permissions,
+            CustomRole.permissions, Organization.revision,
         )
         .join(User, User.id == UserSession.user_id)
+        .join(Organization, Organization.id == User.organization_id)
         .outerjoin(CustomRole, CustomRole.id == User.custom_role_id)
         .where(UserSession.token_hash == token_hash(token), User.is_active.is_(True))  # type: ignore[attr-defined]
     ).first()
     if row is None:
-        return None, None
-    sid, created, seen, uid, org_id, name, email, role, custom = row
+        return None, 0
+    sid, created, seen, uid, org_id, name, email, role, custom, revision = row
     if now - (aware(created) or now) > timedelta(seconds=SESSION_MAX_AGE):
-        return None, None
+        return None, 0
     if now - (aware(seen) or now) > TOUCH_EVERY:
         db.execute(update(UserSession).where(UserSession.id == sid).values(last_seen_at=now))
     actor = Actor.build(id=uid, organization_id=org_id, name=name, email=email, role=role,
                         custom_permissions=custom or ())
-    return actor, sid
+    return actor, revision
+
+
+def etag_for(app: App, actor: Actor, revision: int, csrf_secret: str, hx: HtmxDetails,
+             now: datetime) -> str:
+    """Everything a logged-in page depends on: the org's data, who asks, the day, the build."""
+    key = "|".join((
+        app.build, str(revision), str(actor.id), actor.role, ",".join(sorted(actor.permissions)),
+        csrf_secret, "1" if hx.request else "0", "1" if hx.boosted else "0",
+        now.date().isoformat(),
+    ))
+    return 'W/"' + hashlib.blake2b(key.encode(), digest_size=12).hexdigest() + '"'
 
 
 def _cookie(app: App, response: Response, session: str, csrf: str) -> None:
@@ -237,7 +255,7 @@ def _handle(
 
     def work(db: Session) -> Response:
         now = datetime.now(timezone.utc)
-        actor, _sid = load_actor(db, session_token, now)
+        actor, revision = load_actor(db, session_token, now)
         ctx = Ctx(db=db, actor=actor, now=now, settings=app.settings,
                   request_id=request_id(request), client_addr=client_addr(request),
                   user_agent=request.headers.get("user-agent", ""))
@@ -249,10 +267,19 @@ def _handle(
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             next_url = target if request.method == "GET" else "/projects"
             raise _Rollback(see_other("/login?next=" + quote(next_url, safe="")))
+        etag = None
+        if request.method == "GET" and actor is not None:
+            # Conditional GET: answered before any rendering when nothing it shows changed.
+            etag = etag_for(app, actor, revision, csrf_secret, hx, now)
+            if etag in request.headers.get("if-none-match", ""):
+                return Response(status_code=304, headers={"ETag": etag, **PRIVATE})
         try:
             response = fn(web, **request.path_params)
         except KanvaroError as exc:
             response = web.error(exc)
+        if etag is not None and response.status_code == 200:
+            response.headers["ETag"] = etag
+            response.headers.update(PRIVATE)
         if ctx.new_session_token is not None:
             response._kanvaro_cookie = (ctx.new_session_token, new_csrf_secret())  # type: ignore[attr-defined]
         elif ctx.ended_session:
