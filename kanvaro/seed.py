@@ -93,5 +93,33 @@ def demo(settings: Settings) -> tuple[str, str]:
     return email, password
 
 
+DEMO_TASKS = [
+    "Write the brief", "Collect references", "Draft the wireframes", "Review with the team",
+    "Fix the navigation", "Prepare the launch checklist", "Test on mobile", "Update the copy",
+    "Set up analytics", "Plan the retrospective",
+]
+
+
 def extend_demo(db: Session, org_id: int, people: list[int], today: date) -> None:
-    """Hook for later areas (tasks, stories) to add demo content."""
+    """A story and a handful of tasks in every demo project, spread over the board."""
+    from kanvaro.models import Story, Task
+    from kanvaro.models.work import TASK_STATUSES
+
+    statuses = list(TASK_STATUSES)
+    projects = db.scalars(select(Project).where(Project.organization_id == org_id)).all()
+    for project in projects:
+        story = Story(organization_id=org_id, project_id=project.id, title="First milestone",
+                      priority="high", story_points=8, created_by_id=people[0])
+        db.add(story)
+        db.flush()
+        for n, title in enumerate(DEMO_TASKS, start=1):
+            status = statuses[n % len(statuses)]
+            db.add(Task(
+                organization_id=org_id, project_id=project.id, number=n, position=n, title=title,
+                status=status, priority=["low", "medium", "high", "critical"][n % 4],
+                assignee_id=people[n % 2], story_id=story.id if n <= 4 else None,
+                story_points=n % 5 + 1, due_date=today + timedelta(days=n * 3 - 8),
+                created_by_id=people[0],
+                completed_at=datetime.now(timezone.utc) if status == "completed" else None,
+            ))
+        project.task_seq = len(DEMO_TASKS)
