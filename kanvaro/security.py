@@ -21,6 +21,13 @@ _hasher = PasswordHasher()  # argon2id with the library's current defaults
 _DUMMY_HASH = _hasher.hash("kanvaro-timing-equaliser")
 
 
+def set_hash_cost(*, time_cost: int, memory_cost: int, parallelism: int) -> None:
+    """Change the argon2id cost (the test suite makes it cheap; production keeps the defaults)."""
+    global _hasher, _DUMMY_HASH
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+    _DUMMY_HASH = _hasher.hash("kanvaro-timing-equaliser")
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 

@@ -15,9 +15,13 @@ from starlette.testclient import TestClient
 import kanvaro.models  # noqa: F401
 from kanvaro.app import create_app
 from kanvaro.db import make_engine
+from kanvaro.security import set_hash_cost
 from kanvaro.settings import Settings
 from tests.factories import Browser, make_ctx, make_org, make_user
 from tests.pg import PostgresServer
+
+# Still argon2id, at a cost that keeps hundreds of logins in the suite fast.
+set_hash_cost(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -81,8 +81,11 @@ def _recent_failures(ctx: Ctx, column: Any, value: str) -> int:
     ) or 0
 
 
-def login(ctx: Ctx, data: Mapping[str, Any] | Any) -> User:
-    """Check the password; a failure is recorded even though the request is refused."""
+def login(ctx: Ctx, data: Mapping[str, Any] | Any, previous_token: str | None = None) -> User:
+    """Check the password; a failure is recorded even though the request is refused.
+
+    A session the browser already had (`previous_token`) ends: every login starts a new one.
+    """
     form = LoginForm(data)
     if not form.validate():
         raise Invalid(form)
@@ -109,6 +112,8 @@ def login(ctx: Ctx, data: Mapping[str, Any] | Any) -> User:
         raise Invalid(form)
     assert user.id is not None
     ctx.db.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
+    if previous_token:
+        ctx.db.execute(delete(UserSession).where(UserSession.token_hash == token_hash(previous_token)))
     audit.record(
         ctx, "user.logged_in", "user", user.id, {},
         organization_id=user.organization_id, actor_id=user.id,

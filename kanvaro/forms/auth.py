@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from wtforms import HiddenField, PasswordField, StringField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from kanvaro.forms.base import BaseForm, lower, no_control_chars, strip_text, valid_email
 
@@ -12,12 +12,12 @@ class RegisterForm(BaseForm):
     organization_name = StringField(
         "Organization name",
         filters=[strip_text],
-        validators=[InputRequired("Enter your organization's name."), Length(max=200), no_control_chars],
+        validators=[DataRequired("Enter your organization's name."), Length(max=200), no_control_chars],
     )
     name = StringField(
         "Your name",
         filters=[strip_text],
-        validators=[InputRequired("Enter your name."), Length(max=200), no_control_chars],
+        validators=[DataRequired("Enter your name."), Length(max=200), no_control_chars],
     )
     email = StringField(
         "Email",

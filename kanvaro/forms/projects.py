@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from kanvaro.forms.base import BaseForm, choices, no_control_chars, strip_text
 from kanvaro.models.work import PRIORITIES, PROJECT_STATUSES
@@ -16,7 +16,7 @@ class ProjectForm(BaseForm):
         "Name",
         filters=[strip_text],
         validators=[
-            InputRequired("Enter a project name."),
+            DataRequired("Enter a project name."),
             Length(min=1, max=200, message="Use 1 to 200 characters."),
             no_control_chars,
         ],
@@ -28,7 +28,8 @@ class ProjectForm(BaseForm):
     end_date = DateField("End date", validators=[Optional()], format="%Y-%m-%d")
     status = SelectField("Status", choices=choices(PROJECT_STATUSES), default="planning")
     priority = SelectField("Priority", choices=choices(PRIORITIES), default="medium")
-    members = SelectMultipleField("Members", coerce=int, choices=[], validate_choice=True)
+    # Checked by validate_members, with a message a person can act on.
+    members = SelectMultipleField("Members", coerce=int, choices=[], validate_choice=False)
 
     def __init__(
         self, formdata: Any = None, *, people: list[tuple[int, str]], **kwargs: Any
@@ -39,3 +40,8 @@ class ProjectForm(BaseForm):
     def validate_end_date(self, field: Any) -> None:
         if field.data and self.start_date.data and field.data < self.start_date.data:
             raise ValidationError("The end date cannot be before the start date.")
+
+    def validate_members(self, field: Any) -> None:
+        allowed = {c.value for c in field.choices}
+        if any(value not in allowed for value in field.data or []):
+            raise ValidationError("Choose members from the people of your organization.")

@@ -31,7 +31,8 @@ def home(web: Web) -> Response:
 def register_page(web: Web) -> Response:
     if web.actor:
         return web.done("/projects")
-    return web.render("auth/register.html", block="form", form=RegisterForm())
+    return web.render("auth/register.html", block="form", form=RegisterForm(),
+                      signup_open=web.app.settings.allow_signup)
 
 
 @view(login=False)
@@ -39,7 +40,8 @@ def register(web: Web) -> Response:
     try:
         auth.register(web.ctx, web.data())
     except Invalid as exc:
-        return web.render("auth/register.html", block="form", http_status=422, form=exc.form)
+        return web.render("auth/register.html", block="form", http_status=422, form=exc.form,
+                          signup_open=True)
     return web.done("/projects")
 
 
@@ -50,17 +52,19 @@ def login_page(web: Web) -> Response:
         return web.done(next_url)
     form = LoginForm({"next": next_url})
     form.email.errors, form.password.errors = [], []
-    return web.render("auth/login.html", block="form", form=form)
+    return web.render("auth/login.html", block="form", form=form,
+                      signup_open=web.app.settings.allow_signup)
 
 
 @view(login=False)
 def login(web: Web) -> Response:
     data = web.data()
     try:
-        auth.login(web.ctx, data)
+        auth.login(web.ctx, data, previous_token=web.session_token)
     except Invalid as exc:
         exc.form.next.data = safe_next(data.get("next"))
-        return web.render("auth/login.html", block="form", http_status=422, form=exc.form)
+        return web.render("auth/login.html", block="form", http_status=422, form=exc.form,
+                          signup_open=web.app.settings.allow_signup)
     return web.done(safe_next(data.get("next")))
 
 
