@@ -1,0 +1,303 @@
+"""The mail outbox: rows written with the change that caused them, delivered by a sender.
+
+Delivery is claimed row by row with a conditional UPDATE, so several processes (or
+`kanvaro send-mail` next to `kanvaro serve`) never send the same mail twice. A claim
+is a lease: a sender that dies mid-send leaves the row to be picked up once it expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import smtplib
+import ssl
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from email.message import EmailMessage
+from email.utils import format_datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy import Engine, and_, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from kanvaro.db import make_engine, run_in_transaction
+from kanvaro.models import EmailOutbox, Organization
+from kanvaro.settings import Settings
+
+log = logging.getLogger("kanvaro.mail")
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 8
+BATCH = 20
+POLL_SECONDS = 5.0
+SMTP_TIMEOUT = 30
+
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, … capped at an hour."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+# -- writing mail ---------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render(name: str, **context: Any) -> tuple[str, str]:
+    """The text and html bodies of templates/mail/{name}.txt and .html."""
+    env = _env()
+    text = env.get_template(f"mail/{name}.txt").render(context)
+    html = env.get_template(f"mail/{name}.html").render(context)
+    return text, html
+
+
+def enqueue(
+    db: Session, *, to: str, subject: str, text: str, html: str = "",
+    organization_id: int | None = None, now: datetime | None = None,
+) -> int:
+    """Add a mail to the outbox in the caller's transaction; the sender delivers it later."""
+    now = now or utcnow()
+    row = db.execute(
+        insert(EmailOutbox).values(
+            organization_id=organization_id, to=to, subject=" ".join(subject.split())[:300],
+            text_body=text, html_body=html, status=PENDING, attempts=0, last_error="",
+            next_attempt_at=now, created_at=now,
+        ).returning(EmailOutbox.id)
+    ).scalar_one()
+    return int(row)
+
+
+# -- delivering mail ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    to: str
+    subject: str
+    text_body: str
+    html_body: str
+    attempts: int
+    created_at: datetime
+    organization_id: int | None = None
+
+
+class PermanentError(Exception):
+    """The server refused the message for good (a 5xx answer)."""
+
+
+def _due(now: datetime) -> Any:
+    return or_(
+        and_(EmailOutbox.status == PENDING, EmailOutbox.next_attempt_at <= now),
+        # A sender died while holding the row: its lease ran out.
+        and_(EmailOutbox.status == SENDING, EmailOutbox.claimed_until < now),  # type: ignore[operator]
+    )
+
+
+def _claim(engine: Engine, now: datetime, limit: int, skip: set[int]) -> list[Claimed]:
+    def work(db: Session) -> list[Claimed]:
+        stmt = select(EmailOutbox.id).where(_due(now)).order_by(EmailOutbox.id).limit(limit + len(skip))  # type: ignore[arg-type]
+        ids = [i for i in db.scalars(stmt) if i not in skip][:limit]
+        claimed = []
+        for mail_id in ids:
+            # Conditional: if another process claimed it meanwhile, this matches nothing.
+            row = db.execute(
+                update(EmailOutbox)
+                .where(EmailOutbox.id == mail_id, _due(now))
+                .values(status=SENDING, claimed_until=now + LEASE, attempts=EmailOutbox.attempts + 1)
+                .returning(EmailOutbox.id, EmailOutbox.to, EmailOutbox.subject,
+                           EmailOutbox.text_body, EmailOutbox.html_body, EmailOutbox.attempts,
+                           EmailOutbox.created_at, EmailOutbox.organization_id)
+            ).first()
+            if row is not None:
+                claimed.append(Claimed(*row))
+        return claimed
+
+    return run_in_transaction(engine, work, write=True)
+
+
+def _finish(engine: Engine, mail: Claimed, now: datetime, error: Exception | None) -> str:
+    if error is None:
+        values: dict[str, Any] = {"status": SENT, "sent_at": now, "last_error": "", "claimed_until": None}
+    else:
+        permanent = isinstance(error, PermanentError) or mail.attempts >= MAX_ATTEMPTS
+        values = {"status": FAILED if permanent else PENDING, "last_error": str(error)[:1000],
+                  "claimed_until": None, "next_attempt_at": now + backoff(mail.attempts)}
+
+    def work(db: Session) -> None:
+        # attempts fences the claim: a row re-claimed by someone else is not ours to finish.
+        db.execute(update(EmailOutbox).where(
+            EmailOutbox.id == mail.id, EmailOutbox.status == SENDING,
+            EmailOutbox.attempts == mail.attempts,
+        ).values(**values))
+        if mail.organization_id is not None:
+            # Admins see undelivered mail on /team: its ETag must change with it.
+            db.execute(update(Organization).where(Organization.id == mail.organization_id)
+                       .values(revision=Organization.revision + 1))
+
+    run_in_transaction(engine, work, write=True)
+    return str(values["status"])
+
+
+def sender_address(settings: Settings) -> str:
+    query = parse_qs(urlsplit(settings.smtp_url).query) if settings.smtp_url else {}
+    if query.get("from"):
+        return query["from"][0]
+    host = urlsplit(settings.base_url).hostname or "localhost"
+    return f"Kanvaro <no-reply@{host}>"
+
+
+def build_message(settings: Settings, mail: Claimed) -> EmailMessage:
+    host = urlsplit(settings.base_url).hostname or "localhost"
+    msg = EmailMessage()
+    msg["From"] = sender_address(settings)
+    msg["To"] = mail.to
+    msg["Subject"] = mail.subject
+    msg["Date"] = format_datetime(mail.created_at.replace(tzinfo=mail.created_at.tzinfo or timezone.utc))
+    # Stable per row, so a retried delivery can be recognised as the same message.
+    msg["Message-ID"] = f"<outbox-{mail.id}.{int(mail.created_at.timestamp())}@{host}>"
+    msg.set_content(mail.text_body)
+    if mail.html_body:
+        msg.add_alternative(mail.html_body, subtype="html")
+    return msg
+
+
+def _smtp_send(settings: Settings, msg: EmailMessage) -> None:
+    url = urlsplit(settings.smtp_url)
+    query = parse_qs(url.query)
+    host = url.hostname or "localhost"
+    implicit_tls = url.scheme == "smtps"
+    port = url.port or (465 if implicit_tls else 25)
+    starttls = url.scheme == "smtp+starttls" or query.get("starttls", ["0"])[0] in {"1", "true"}
+    try:
+        smtp: smtplib.SMTP
+        if implicit_tls:
+            smtp = smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT, context=ssl.create_default_context())
+        else:
+            smtp = smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT)
+        with smtp:
+            if starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if url.username:
+                smtp.login(unquote(url.username), unquote(url.password or ""))
+            smtp.send_message(msg)
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        detail = "; ".join(f"{code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
+                           for code, text in exc.recipients.values())
+        if all(code >= 500 for code in codes):
+            raise PermanentError(f"recipient refused: {detail}") from exc
+        raise
+    except smtplib.SMTPResponseException as exc:
+        text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        if exc.smtp_code >= 500:
+            raise PermanentError(f"{exc.smtp_code} {text}") from exc
+        raise RuntimeError(f"{exc.smtp_code} {text}") from exc
+
+
+def _write_eml(settings: Settings, mail: Claimed, msg: EmailMessage) -> Path:
+    folder = Path(settings.outbox_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{mail.created_at:%Y%m%dT%H%M%S}-{mail.id:08d}.eml"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(bytes(msg))
+    os.replace(tmp, path)  # readers never see half a file
+    return path
+
+
+def deliver(settings: Settings, mail: Claimed) -> None:
+    """Send one claimed mail: SMTP when configured, else an .eml file plus a log line."""
+    msg = build_message(settings, mail)
+    if settings.smtp_url:
+        _smtp_send(settings, msg)
+        log.info("mail %d to %s sent via SMTP", mail.id, mail.to)
+    else:
+        path = _write_eml(settings, mail, msg)
+        log.info("mail %d to %s written to %s (no KANVARO_SMTP_URL set)", mail.id, mail.to, path)
+
+
+def drain_once(
+    settings: Settings, *, engine: Engine | None = None, now: datetime | None = None,
+    limit: int = 500,
+) -> int:
+    """Deliver every due mail once; returns how many were sent."""
+    own = engine is None
+    engine = engine or make_engine(settings.database_url)
+
+    def clock() -> datetime:  # tests pass `now` to step through backoff
+        return now or utcnow()
+
+    sent = 0
+    seen: set[int] = set()
+    try:
+        while len(seen) < limit:
+            batch = _claim(engine, clock(), min(BATCH, limit - len(seen)), seen)
+            if not batch:
+                break
+            for mail in batch:
+                seen.add(mail.id)
+                error: Exception | None = None
+                try:
+                    deliver(settings, mail)
+                except Exception as exc:  # any failure keeps the mail for a later attempt
+                    error = exc
+                status = _finish(engine, mail, clock(), error)
+                if error is None:
+                    sent += 1
+                else:
+                    log.warning("mail %d to %s: attempt %d failed (%s): %s",
+                                mail.id, mail.to, mail.attempts, status, error)
+        return sent
+    finally:
+        if own:
+            engine.dispose()
+
+
+async def run_sender(settings: Settings, engine: Engine, interval: float = POLL_SECONDS) -> None:
+    """Drain the outbox forever, in a worker thread so requests are never blocked."""
+    while True:
+        try:
+            await asyncio.to_thread(drain_once, settings, engine=engine)
+        except Exception:
+            log.exception("mail sender failed; retrying in %.0f s", interval)
+        await asyncio.sleep(interval)
+
+
+def sender_lifespan(settings: Settings, engine: Engine) -> Callable[[Any], Any]:
+    """The app's lifespan: runs the sender in the background when settings ask for it."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        task = asyncio.create_task(run_sender(settings, engine)) if settings.run_mail_sender else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    return lifespan

@@ -1,0 +1,363 @@
+"""Team actions without HTTP: invitations, roles, deactivation, custom roles, and their audit rows."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from kanvaro.actions import team as actions
+from kanvaro.errors import Forbidden, Invalid, NotFound
+from kanvaro.models import AuditEntry, CustomRole, EmailOutbox, Invitation, User, UserSession
+from kanvaro.security import token_hash
+from tests.factories import actor_of, make_ctx, make_org, make_user
+
+
+def count(db, model, *where) -> int:
+    return db.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def audit_actions(db) -> list[str]:
+    return list(db.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+
+
+def make_role(db, org, name="Reporter", permissions=("audit:read",)) -> CustomRole:
+    role = CustomRole(organization_id=org.id, name=name, permissions=list(permissions))
+    db.add(role)
+    db.flush()
+    return role
+
+
+@pytest.fixture
+def ctx(ctx_for, owner):
+    return ctx_for(owner)
+
+
+@pytest.fixture
+def admin(db, org):
+    return make_user(db, org, role="admin", name="Ada Admin", email="ada@acme.test")
+
+
+@pytest.fixture
+def pm(db, org):
+    return make_user(db, org, role="project_manager", name="Pam Manager", email="pam@acme.test")
+
+
+# --- invite -------------------------------------------------------------------------------
+
+def test_invite_stores_only_the_token_hash_and_queues_the_mail_with_the_link(db, ctx, org, settings):
+    invitation, token = actions.invite(ctx, {"email": " New@Example.COM ", "role": "team_member"})
+    assert invitation.email == "new@example.com" and invitation.role == "team_member"
+    assert invitation.token_hash == token_hash(token) and token not in invitation.token_hash
+    assert len(token) >= 43  # 32 random bytes, url-safe base64
+    assert (invitation.expires_at - ctx.now) == timedelta(days=7)
+    [mail] = db.scalars(select(EmailOutbox)).all()
+    assert mail.to == "new@example.com" and mail.status == "pending"
+    assert f"{settings.base_url}/invitations/{token}" in mail.text_body
+    assert f"{settings.base_url}/invitations/{token}" in mail.html_body
+    assert "Olive Owner" in mail.text_body and "Acme" in mail.text_body and "Acme" in mail.subject
+    assert audit_actions(db) == ["invitation.created"]
+
+
+@pytest.mark.parametrize("email", ["not-an-address", "a@b", "two@@example.com", ""])
+def test_invite_refuses_a_malformed_address(db, ctx, email):
+    with pytest.raises(Invalid) as exc:
+        actions.invite(ctx, {"email": email, "role": "viewer"})
+    assert exc.value.form.email.errors
+    assert count(db, Invitation) == 0 and count(db, EmailOutbox) == 0
+
+
+def test_invite_refuses_a_second_pending_invitation_whatever_the_case(db, ctx):
+    actions.invite(ctx, {"email": "sam@example.com", "role": "viewer"})
+    with pytest.raises(Invalid) as exc:
+        actions.invite(ctx, {"email": "SAM@Example.com", "role": "viewer"})
+    assert "already pending" in exc.value.form.email.errors[0]
+    assert count(db, Invitation) == 1
+
+
+def test_invite_again_once_the_first_invitation_expired(db, ctx):
+    first, _ = actions.invite(ctx, {"email": "sam@example.com", "role": "viewer"})
+    first.expires_at = ctx.now - timedelta(seconds=1)
+    db.flush()
+    actions.invite(ctx, {"email": "sam@example.com", "role": "viewer"})
+    assert count(db, Invitation) == 2
+
+
+def test_invite_refuses_an_address_that_is_already_a_member(db, ctx, org):
+    make_user(db, org, email="member@acme.test")
+    with pytest.raises(Invalid) as exc:
+        actions.invite(ctx, {"email": "Member@acme.test", "role": "viewer"})
+    assert "already a member" in exc.value.form.email.errors[0]
+
+
+def test_a_project_manager_invites_only_below_their_role(db, ctx_for, pm):
+    ctx = ctx_for(pm)
+    for role in ("project_manager", "admin", "owner"):
+        with pytest.raises(Invalid) as exc:
+            actions.invite(ctx, {"email": f"{role}@example.com", "role": role})
+        assert exc.value.form.role.errors
+    for role in ("team_member", "client", "viewer"):
+        actions.invite(ctx, {"email": f"{role}@example.com", "role": role})
+    assert sorted(db.scalars(select(Invitation.role))) == ["client", "team_member", "viewer"]
+
+
+def test_an_admin_cannot_invite_an_owner(db, ctx_for, admin):
+    with pytest.raises(Invalid) as exc:
+        actions.invite(ctx_for(admin), {"email": "boss@example.com", "role": "owner"})
+    assert "above your own" in exc.value.form.role.errors[0]
+    assert count(db, Invitation) == 0
+
+
+def test_team_members_cannot_invite(db, ctx_for, org):
+    member = make_user(db, org, role="team_member")
+    with pytest.raises(Forbidden):
+        actions.invite(ctx_for(member), {"email": "x@example.com", "role": "viewer"})
+
+
+def test_invite_refuses_a_custom_role_of_another_organization(db, ctx):
+    foreign = make_role(db, make_org(db, "Other"))
+    with pytest.raises(Invalid) as exc:
+        actions.invite(ctx, {"email": "x@example.com", "role": "viewer", "custom_role": str(foreign.id)})
+    assert "your organization" in exc.value.form.custom_role.errors[0]
+    assert count(db, Invitation) == 0
+
+
+def test_invite_refuses_a_custom_role_holding_permissions_the_inviter_lacks(db, ctx_for, org, pm):
+    role = make_role(db, org, permissions=["user:deactivate"])
+    with pytest.raises(Invalid) as exc:
+        actions.invite(ctx_for(pm), {"email": "x@example.com", "role": "viewer", "custom_role": str(role.id)})
+    assert "user:deactivate" in exc.value.form.custom_role.errors[0]
+
+
+def test_invite_with_a_custom_role_records_it(db, ctx, org):
+    role = make_role(db, org)
+    invitation, _ = actions.invite(ctx, {"email": "x@example.com", "role": "viewer", "custom_role": str(role.id)})
+    assert invitation.custom_role_id == role.id
+
+
+# --- revoke ------------------------------------------------------------------------------
+
+def test_revoke_marks_the_invitation_and_audits(db, ctx):
+    invitation, token = actions.invite(ctx, {"email": "x@example.com", "role": "viewer"})
+    actions.revoke_invitation(ctx, invitation.id)
+    assert invitation.revoked_at is not None
+    assert audit_actions(db) == ["invitation.created", "invitation.revoked"]
+    with pytest.raises(NotFound):
+        actions.find_invitation(ctx, token)
+    with pytest.raises(NotFound):
+        actions.revoke_invitation(ctx, invitation.id)
+
+
+def test_revoke_of_another_organizations_invitation_is_not_found(db, ctx, settings):
+    other = make_org(db, "Other")
+    other_owner = make_user(db, other, role="owner")
+    invitation, _ = actions.invite(make_ctx(db, other_owner, settings), {"email": "x@example.com", "role": "viewer"})
+    with pytest.raises(NotFound):
+        actions.revoke_invitation(ctx, invitation.id)
+    assert invitation.revoked_at is None
+
+
+# --- accept ------------------------------------------------------------------------------
+
+def test_accept_creates_the_user_with_the_invited_roles_and_logs_them_in(db, ctx, org, settings):
+    role = make_role(db, org)
+    invitation, token = actions.invite(ctx, {"email": "new@example.com", "role": "project_manager",
+                                             "custom_role": str(role.id)})
+    anonymous = make_ctx(db, None, settings)
+    user = actions.accept_invitation(anonymous, token, {"name": "Nia New", "password": "a long password"})
+    assert (user.organization_id, user.email, user.role, user.custom_role_id) == (
+        org.id, "new@example.com", "project_manager", role.id)
+    assert invitation.accepted_at is not None
+    assert anonymous.new_session_token and count(db, UserSession, UserSession.user_id == user.id) == 1
+    entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "invitation.accepted"))
+    assert (entry.actor_id, entry.organization_id, entry.entity_id) == (user.id, org.id, invitation.id)
+
+
+def test_a_used_token_is_not_found_the_second_time(db, ctx, settings):
+    _, token = actions.invite(ctx, {"email": "new@example.com", "role": "viewer"})
+    actions.accept_invitation(make_ctx(db, None, settings), token, {"name": "N", "password": "a long password"})
+    with pytest.raises(NotFound):
+        actions.accept_invitation(make_ctx(db, None, settings), token, {"name": "M", "password": "a long password"})
+    assert count(db, User, User.email == "new@example.com") == 1
+
+
+def test_an_expired_or_unknown_token_is_not_found(db, ctx, settings):
+    invitation, token = actions.invite(ctx, {"email": "new@example.com", "role": "viewer"})
+    invitation.expires_at = ctx.now - timedelta(minutes=1)
+    db.flush()
+    for candidate in (token, "nonsense", "x" * 500):
+        with pytest.raises(NotFound):
+            actions.accept_invitation(make_ctx(db, None, settings), candidate,
+                                      {"name": "N", "password": "a long password"})
+    assert count(db, User, User.email == "new@example.com") == 0
+
+
+def test_accept_with_a_short_password_is_invalid_and_leaves_the_invitation_usable(db, ctx, settings):
+    invitation, token = actions.invite(ctx, {"email": "new@example.com", "role": "viewer"})
+    with pytest.raises(Invalid) as exc:
+        actions.accept_invitation(make_ctx(db, None, settings), token, {"name": "N", "password": "short"})
+    assert exc.value.form.password.errors
+    assert invitation.accepted_at is None and actions.find_invitation(ctx, token) == invitation
+
+
+# --- change role -------------------------------------------------------------------------
+
+def test_change_role_sets_role_and_custom_role_and_audits_both(db, ctx, org):
+    member = make_user(db, org, role="viewer")
+    role = make_role(db, org)
+    actions.change_role(ctx, member.id, {"role": "project_manager", "custom_role": str(role.id)})
+    assert (member.role, member.custom_role_id) == ("project_manager", role.id)
+    entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "user.role_changed"))
+    assert entry.changes == {"role": ["viewer", "project_manager"], "custom_role": [None, "Reporter"]}
+    assert entry.entity_id == member.id
+
+
+def test_nobody_changes_their_own_role(db, ctx_for, admin):
+    with pytest.raises(Forbidden):
+        actions.change_role(ctx_for(admin), admin.id, {"role": "owner"})
+    assert admin.role == "admin" and count(db, AuditEntry) == 0
+
+
+def test_an_admin_cannot_grant_owner(db, ctx_for, org, admin):
+    member = make_user(db, org, role="viewer")
+    with pytest.raises(Invalid) as exc:
+        actions.change_role(ctx_for(admin), member.id, {"role": "owner"})
+    assert exc.value.form.role.errors and member.role == "viewer"
+
+
+def test_an_admin_cannot_demote_an_owner(db, ctx_for, owner, admin):
+    with pytest.raises(Forbidden):
+        actions.change_role(ctx_for(admin), owner.id, {"role": "viewer"})
+    assert owner.role == "owner"
+
+
+def test_a_demoted_owner_cannot_demote_the_remaining_owner(db, ctx, org, owner, settings):
+    second = make_user(db, org, role="owner")
+    actions.change_role(make_ctx(db, second, settings), owner.id, {"role": "admin"})
+    db.flush()
+    lone_admin_ctx = make_ctx(db, owner, settings)
+    with pytest.raises(Forbidden):
+        actions.change_role(lone_admin_ctx, second.id, {"role": "admin"})
+    assert second.role == "owner"
+
+
+def test_the_last_owner_rule_counts_only_active_owners(db, org, owner, settings):
+    ghost = make_user(db, org, role="owner", active=False)
+    # Acting as the inactive owner models a stale session; the rule still holds.
+    ctx = make_ctx(db, ghost, settings)
+    with pytest.raises(Invalid) as exc:
+        actions.change_role(ctx, owner.id, {"role": "admin"})
+    assert "at least one owner" in exc.value.form.role.errors[0]
+    assert owner.role == "owner"
+
+
+def test_change_role_refuses_a_custom_role_with_permissions_the_actor_lacks(db, ctx_for, org, admin):
+    member = make_user(db, org, role="viewer")
+    role = make_role(db, org, permissions=["organization:update"])
+    with pytest.raises(Invalid) as exc:
+        actions.change_role(ctx_for(admin), member.id, {"role": "viewer", "custom_role": str(role.id)})
+    assert "organization:update" in exc.value.form.custom_role.errors[0]
+    assert member.custom_role_id is None
+
+
+def test_change_role_of_another_organizations_user_is_not_found(db, ctx):
+    stranger = make_user(db, make_org(db), role="viewer")
+    with pytest.raises(NotFound):
+        actions.change_role(ctx, stranger.id, {"role": "admin"})
+    assert stranger.role == "viewer"
+
+
+def test_a_project_manager_cannot_change_roles(db, ctx_for, org, pm):
+    member = make_user(db, org, role="viewer")
+    with pytest.raises(Forbidden):
+        actions.change_role(ctx_for(pm), member.id, {"role": "team_member"})
+
+
+# --- deactivate --------------------------------------------------------------------------
+
+def test_deactivate_ends_the_members_sessions_and_audits(db, ctx, org):
+    member = make_user(db, org)
+    db.add(UserSession(user_id=member.id, token_hash="a" * 64))
+    db.flush()
+    actions.deactivate(ctx, member.id)
+    assert member.is_active is False
+    assert count(db, UserSession, UserSession.user_id == member.id) == 0
+    assert audit_actions(db) == ["user.deactivated"]
+
+
+def test_nobody_deactivates_themselves_or_someone_ranked_above(db, ctx_for, owner, admin):
+    with pytest.raises(Forbidden):
+        actions.deactivate(ctx_for(admin), admin.id)
+    with pytest.raises(Forbidden):
+        actions.deactivate(ctx_for(admin), owner.id)
+    assert owner.is_active and admin.is_active and count(db, AuditEntry) == 0
+
+
+def test_the_last_active_owner_cannot_be_deactivated(db, org, owner, settings):
+    ghost = make_user(db, org, role="owner", active=False)
+    with pytest.raises(Forbidden):
+        actions.deactivate(make_ctx(db, ghost, settings), owner.id)
+    assert owner.is_active
+
+
+# --- custom roles ------------------------------------------------------------------------
+
+def test_create_custom_role_keeps_known_permissions_in_table_order(db, ctx, org):
+    role = actions.create_custom_role(ctx, {"name": "Auditor", "description": "Reads the log",
+                                            "permissions": ["audit:read", "project:view_all"]})
+    assert (role.organization_id, role.name) == (org.id, "Auditor")
+    assert role.permissions == ["project:view_all", "audit:read"]
+    assert audit_actions(db) == ["role.created"]
+
+
+def test_custom_role_names_are_unique_per_organization(db, ctx, org, settings):
+    actions.create_custom_role(ctx, {"name": "Auditor"})
+    with pytest.raises(Invalid) as exc:
+        actions.create_custom_role(ctx, {"name": "auditor"})
+    assert exc.value.form.name.errors
+    other_owner = make_user(db, make_org(db), role="owner")
+    actions.create_custom_role(make_ctx(db, other_owner, settings), {"name": "Auditor"})
+    assert count(db, CustomRole) == 2
+
+
+def test_custom_role_cannot_hold_permissions_the_actor_lacks(db, ctx_for, admin):
+    with pytest.raises(Invalid) as exc:
+        actions.create_custom_role(ctx_for(admin), {"name": "Boss", "permissions": ["organization:update"]})
+    assert "organization:update" in exc.value.form.permissions.errors[0]
+    with pytest.raises(Invalid):
+        actions.create_custom_role(ctx_for(admin), {"name": "Odd", "permissions": ["root:everything"]})
+    assert count(db, CustomRole) == 0
+
+
+def test_update_custom_role_audits_the_difference(db, ctx, org):
+    role = make_role(db, org)
+    actions.update_custom_role(ctx, role.id, {"name": "Reporter", "permissions": ["audit:read", "task:delete"]})
+    assert role.permissions == ["task:delete", "audit:read"]
+    entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "role.updated"))
+    assert entry.changes == {"permissions": [["audit:read"], ["task:delete", "audit:read"]]}
+
+
+def test_delete_custom_role_makes_members_fall_back_to_their_built_in_role(db, ctx, org):
+    role = make_role(db, org)
+    member = make_user(db, org, role="viewer", custom_role_id=role.id)
+    actions.delete_custom_role(ctx, role.id)
+    db.refresh(member)
+    assert member.custom_role_id is None and member.role == "viewer"
+    assert count(db, CustomRole) == 0
+    assert audit_actions(db) == ["role.deleted"]
+
+
+def test_custom_roles_of_another_organization_are_not_found(db, ctx):
+    foreign = make_role(db, make_org(db))
+    with pytest.raises(NotFound):
+        actions.update_custom_role(ctx, foreign.id, {"name": "Mine"})
+    with pytest.raises(NotFound):
+        actions.delete_custom_role(ctx, foreign.id)
+    assert foreign.name == "Reporter"
+
+
+def test_grantable_roles_follow_the_rank(db, org, owner, admin, pm):
+    assert actions.grantable_roles(actor_of(owner)) == list(actions.ROLES)
+    assert "owner" not in actions.grantable_roles(actor_of(admin))
+    assert actions.grantable_roles(actor_of(pm)) == ["team_member", "client", "viewer"]
