@@ -57,6 +57,12 @@ def is_transient(exc: BaseException) -> bool:
     sqlstate = getattr(orig, "sqlstate", None)
     if sqlstate in {"40001", "40P01"} or (sqlstate or "").startswith("08"):
         return True
+    # The server shutting down, crashed or still starting up (57P01/02/03).
+    if sqlstate in {"57P01", "57P02", "57P03"}:
+        return True
+    # psycopg reports a refused or lost connection as an OperationalError without a sqlstate.
+    if isinstance(exc, OperationalError) and hasattr(orig, "sqlstate") and sqlstate is None:
+        return True
     text = str(orig or exc).lower()
     return "database is locked" in text or "database is busy" in text
 
