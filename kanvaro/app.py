@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope, Send
 
 from kanvaro.db import make_engine
+from kanvaro.mail import sender_lifespan
 from kanvaro.middleware import Guard
 from kanvaro.security import CookieSigner
 from kanvaro.settings import Settings
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(GZipMiddleware, minimum_size=500),
         ],
         exception_handlers={HTTPException: http_error, Exception: http_error},
+        lifespan=sender_lifespan(settings, engine),
     )
     app.state.kanvaro = state
     return app

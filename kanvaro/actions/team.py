@@ -231,9 +231,11 @@ def accept_invitation(ctx: Ctx, token: str, data: Mapping[str, Any] | Any) -> Us
         update(Invitation)
         .where(Invitation.id == invitation.id, _pending_clause(ctx))
         .values(accepted_at=ctx.now)
+        .execution_options(synchronize_session=False)
     ).rowcount
     if taken != 1:
         raise NotFound("invitation")
+    invitation.accepted_at = ctx.now
     user = User(
         organization_id=invitation.organization_id, name=form.name.data, email=invitation.email,
         password_hash=hash_password(form.password.data), role=invitation.role,

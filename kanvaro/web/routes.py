@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from kanvaro.web import auth, projects, tasks
+from kanvaro.web import audit, auth, projects, tasks, team
 
 ROUTES = [
     Route("/", auth.home),
@@ -32,4 +32,15 @@ ROUTES = [
     Route("/stories/{story_id:int}", tasks.story_update, methods=["POST"]),
     Route("/stories/{story_id:int}/edit", tasks.story_edit, methods=["GET"]),
     Route("/stories/{story_id:int}/delete", tasks.story_delete, methods=["POST"]),
+    Route("/team", team.team, methods=["GET"]),
+    Route("/team/invitations", team.invitation_create, methods=["POST"]),
+    Route("/team/invitations/{invitation_id:int}/revoke", team.invitation_revoke, methods=["POST"]),
+    Route("/invitations/{token:str}", team.invitation_page, methods=["GET"]),
+    Route("/invitations/{token:str}", team.invitation_accept, methods=["POST"]),
+    Route("/team/members/{user_id:int}/role", team.member_role, methods=["POST"]),
+    Route("/team/members/{user_id:int}/deactivate", team.member_deactivate, methods=["POST"]),
+    Route("/team/roles", team.role_create, methods=["POST"]),
+    Route("/team/roles/{role_id:int}", team.role_update, methods=["POST"]),
+    Route("/team/roles/{role_id:int}/delete", team.role_delete, methods=["POST"]),
+    Route("/audit", audit.audit_log, methods=["GET"]),
 ]
