@@ -11,6 +11,9 @@ Fixtures (all function-scoped unless said otherwise):
 - `assert_no_axe_violations(page)`: axe-core on the current page, readable failure.
 - `tab_to(page, selector_or_predicate)`: press Tab until the focused element matches.
 
+A network failure (no answer at all) is simulated in the browser instead:
+`page.route("**/tasks/1/status", lambda route: route.abort())`.
+
 Every page collects CSP violations and uncaught page errors; a test fails at teardown if any
 appeared (the app's CSP must hold with JavaScript on).
 """

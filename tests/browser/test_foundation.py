@@ -80,6 +80,7 @@ def test_register_and_create_project_with_javascript(page: Page, live: LiveServe
     page.get_by_role("button", name="Create project").click()
 
     project = assert_on_project_page(page, live, "Moonshot")
+    expect(page).to_have_title("Moonshot · Kanvaro")  # htmx updated the title on the boosted swap
     expect(page.locator(".facts")).to_contain_text("Active")
     expect(page.locator(".facts")).to_contain_text("Ada Lovelace")
     # htmx really carried the forms (boosted), with the CSRF header from <body hx-headers>
