@@ -1,4 +1,4 @@
-"""The `kanvaro` command: serve, migrate, create-owner, send-mail, demo."""
+"""The `kanvaro` command: serve, migrate, create-owner, send-mail, demo, backup, restore."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from kanvaro.settings import Settings
 
@@ -75,6 +76,30 @@ def cmd_send_mail(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from kanvaro.backup import BackupError, backup
+
+    try:
+        path = backup(settings, args.file)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"backup written to {path}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from kanvaro.backup import BackupError, restore
+
+    try:
+        restore(settings, args.file)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"restored {args.file}; `kanvaro serve` applies any newer migrations")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kanvaro", description="Kanvaro project management")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -93,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
     owner.set_defaults(func=cmd_create_owner)
     sub.add_parser("send-mail", help="deliver the outbox once").set_defaults(func=cmd_send_mail)
     sub.add_parser("demo", help="create a demo organization to look at").set_defaults(func=cmd_demo)
+    backup = sub.add_parser("backup", help="write a consistent copy of the database to FILE")
+    backup.add_argument("file", type=Path)
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser("restore", help="restore FILE into an empty data directory or database")
+    restore.add_argument("file", type=Path)
+    restore.set_defaults(func=cmd_restore)
     return parser
 
 
