@@ -276,7 +276,7 @@ def drain_once(
             engine.dispose()
 
 
-async def run_sender(settings: Settings, engine: Engine, interval: float = POLL_SECONDS) -> None:
+async def run_sender(settings: Settings, engine: Engine, interval: float) -> None:
     """Drain the outbox forever, in a worker thread so requests are never blocked."""
     while True:
         try:
@@ -291,7 +291,9 @@ def sender_lifespan(settings: Settings, engine: Engine) -> Callable[[Any], Any]:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
-        task = asyncio.create_task(run_sender(settings, engine)) if settings.run_mail_sender else None
+        task = None
+        if settings.run_mail_sender:
+            task = asyncio.create_task(run_sender(settings, engine, POLL_SECONDS))
         try:
             yield
         finally:
