@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("kanvaro")
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -70,3 +73,9 @@ class Guard:
         except TooLarge:
             if not started:
                 await self.on_error(scope, send_wrapper, 413)
+        except Exception:
+            # Handled here rather than by Starlette's outermost error middleware, so the
+            # 500 page still carries the request id and the security headers.
+            log.exception("request %s failed", rid)
+            if not started:
+                await self.on_error(scope, send_wrapper, 500)

@@ -125,6 +125,11 @@ class Browser:
                 payload.append(("csrf_token", self.csrf))
             else:
                 payload["csrf_token"] = self.csrf
+        if isinstance(payload, list):  # httpx wants repeated fields as a dict of lists
+            grouped: dict[str, list[Any]] = {}
+            for key, value in payload:
+                grouped.setdefault(key, []).append(value)
+            payload = grouped
         hdrs = dict(headers or {})
         if htmx:
             hdrs["HX-Request"] = "true"

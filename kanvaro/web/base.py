@@ -262,7 +262,7 @@ def _handle(
         web = Web(request=request, app=app, ctx=ctx, hx=hx, form=form,
                   csrf_token=mask_csrf(csrf_secret), session_token=session_token)
         if login and actor is None:
-            if hx.request:
+            if hx.partial:  # a boosted request is a navigation: it gets the 303 below
                 raise _Rollback(vary(hx_redirect("/login")))
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             next_url = target if request.method == "GET" else "/projects"
