@@ -8,7 +8,10 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kanvaro import audit
+from kanvaro.context import Ctx
 from kanvaro.db import make_engine, run_in_transaction
+from kanvaro.forms.auth import RegisterForm
 from kanvaro.models import Organization, Project, ProjectMember, User
 from kanvaro.security import hash_password
 from kanvaro.settings import Settings
@@ -17,23 +20,32 @@ from kanvaro.settings import Settings
 def create_owner(
     settings: Settings, *, organization: str, name: str, email: str, password: str
 ) -> tuple[int, int]:
-    email = email.strip().lower()
-    if len(password) < 10:
-        raise ValueError("the password needs at least 10 characters")
+    """An organization and its owner, validated as the registration form would be."""
+    form = RegisterForm({"organization_name": organization, "name": name, "email": email,
+                         "password": password})
+    if not form.validate():
+        raise ValueError("; ".join(f"{label.lower()}: {message}"
+                                   for _, label, message in form.error_summary()))
+    email = form.email.data
     engine = make_engine(settings.database_url)
 
     def work(db: Session) -> tuple[int, int]:
         if db.scalar(select(func.count()).where(User.email == email)):
             raise ValueError(f"{email} already has an account")
-        org = Organization(name=organization)
+        now = datetime.now(timezone.utc)
+        org = Organization(name=form.organization_name.data, created_at=now)
         db.add(org)
         db.flush()
         assert org.id is not None
-        user = User(organization_id=org.id, name=name, email=email,
-                    password_hash=hash_password(password), role="owner")
+        user = User(organization_id=org.id, name=form.name.data, email=email,
+                    password_hash=hash_password(password), role="owner", created_at=now)
         db.add(user)
         db.flush()
         assert user.id is not None
+        ctx = Ctx(db=db, actor=None, now=now, settings=settings, request_id="cli")
+        audit.record(ctx, "organization.created", "organization", org.id,
+                     {"name": [None, org.name], "owner": [None, email]},
+                     organization_id=org.id, actor_id=user.id)
         return org.id, user.id
 
     try:
