@@ -262,7 +262,7 @@ def drain_once(
                 error: Exception | None = None
                 try:
                     deliver(settings, mail)
-                except Exception as exc:  # any failure keeps the mail for a later attempt
+                except Exception as exc:  # noqa: BLE001 -- any failure keeps the mail for later
                     error = exc
                 status = _finish(engine, mail, clock(), error)
                 if error is None:

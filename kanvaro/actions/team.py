@@ -276,9 +276,9 @@ def change_role(ctx: Ctx, user_id: int, data: Mapping[str, Any] | Any) -> User:
     if role_error:
         form.role.errors = [role_error]
     custom = _check_custom_role(ctx, form, unchanged_id=user.custom_role_id)
-    if not form.errors and user.role == "owner" and form.role.data != "owner":
-        if _other_active_owners(ctx, user.id) == 0:  # type: ignore[arg-type]
-            form.role.errors = ["The organization needs at least one owner."]
+    demoting_owner = user.role == "owner" and form.role.data != "owner"
+    if not form.errors and demoting_owner and _other_active_owners(ctx, user.id) == 0:  # type: ignore[arg-type]
+        form.role.errors = ["The organization needs at least one owner."]
     if form.errors:
         raise Invalid(form)
     before = {"role": user.role, "custom_role": _custom_name(ctx, user.custom_role_id)}

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import PasswordField, ValidationError, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
 from wtforms.validators import InputRequired, Length
 
 from kanvaro.forms.base import BaseForm, choices, lower, no_control_chars, strip_text, valid_email
