@@ -51,7 +51,7 @@ def update_story(ctx: Ctx, story_id: int, data: Mapping[str, Any] | Any) -> Stor
     if not form.validate():
         raise Invalid(form)
     expected = data.get("version") if hasattr(data, "get") else None
-    if expected is not None and expected != str(story.version):
+    if expected is not None and str(expected) != str(story.version):
         raise Conflict(story, form)
     before = {k: getattr(story, k) for k in FIELDS}
     after = _values(form)

@@ -83,7 +83,7 @@ def update_task(ctx: Ctx, task_id: int, data: Mapping[str, Any] | Any) -> Task:
     if not form.validate():
         raise Invalid(form)
     expected = data.get("version") if hasattr(data, "get") else None
-    if expected is not None and expected != str(task.version):
+    if expected is not None and str(expected) != str(task.version):
         raise Conflict(task, form)
     before = {k: getattr(task, k) for k in FIELDS}
     after = _values(form) | {"status": form.status.data}

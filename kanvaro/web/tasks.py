@@ -91,7 +91,8 @@ def project_page(
         return urlencode({**kept, "page": n})
 
     if task_form is None and ctx.user.can("task:create"):
-        task_form = actions.task_form(ctx, project.id)
+        task_form = TaskForm(stories=[(s.id, s.title) for s in stories if s.id is not None],
+                             people=people)
     return web.render(
         "projects/detail.html", block=block or "projects/_tasks.html#task_list",
         http_status=http_status, project=project, view="list", members=members,
@@ -210,7 +211,11 @@ def back_to(web: Web, default: str) -> str:
     parts = urlsplit(referer)
     if parts.netloc != web.request.headers.get("host") or not parts.path.startswith("/"):
         return default
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    # "//host" and "/\host" are read by browsers as another site.
+    if target.startswith("//") or "\\" in target or any(ord(c) < 32 for c in target):
+        return default
+    return target
 
 
 @view()

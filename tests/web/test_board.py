@@ -1,0 +1,208 @@
+"""The board over HTTP: columns, counts, cards, the per-column limit, and a fixed query count."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import insert
+
+from kanvaro.actions import tasks as task_actions
+from kanvaro.models import Task
+from kanvaro.models.work import TASK_STATUSES
+from tests.factories import make_ctx, make_org, make_project, make_user
+from tests.sqlcount import count_sql
+from tests.web.markup import FULL_PAGE
+
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def member(db, org):
+    u = make_user(db, org, role="team_member", name="Mia Member")
+    db.commit()
+    return u
+
+
+@pytest.fixture
+def project(db, org, owner, member):
+    p = make_project(db, org, members=[owner, member], name="Launch", creator=owner)
+    db.commit()
+    return p
+
+
+@pytest.fixture
+def ctx(db, owner, settings):
+    return make_ctx(db, owner, settings)
+
+
+@pytest.fixture
+def as_owner(browser, owner):
+    return browser.login_as(owner)
+
+
+def bulk_tasks(db, org, project, n, *, start=1, **values):
+    """n tasks in one Core INSERT, numbered from start; statuses cycle unless given."""
+    now = datetime.now(UTC)
+    statuses = list(TASK_STATUSES)
+    rows = []
+    for i in range(start, start + n):
+        row = {"organization_id": org.id, "project_id": project.id, "number": i,
+               "title": f"Task {i:03d}", "position": i, "status": statuses[i % len(statuses)],
+               "created_at": now, "updated_at": now}
+        row.update(values)
+        rows.append(row)
+    db.execute(insert(Task), rows)
+    db.commit()
+
+
+def column(html: str, status: str) -> str:
+    match = re.search(rf'<section class="column" id="column-{status}".*?</section>', html, re.DOTALL)
+    assert match, f"no column {status}"
+    return match.group(0)
+
+
+def header_count(html: str, status: str) -> int:
+    match = re.search(rf'<span id="count-{status}" class="count">(\d+)</span>', html)
+    assert match, f"no count for {status}"
+    return int(match.group(1))
+
+
+def cards(html: str) -> list[str]:
+    return re.findall(r'<li class="card" id="card-(\d+)"', html)
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_board_has_one_column_per_status_with_counts(as_owner, db, ctx, project, member, htmx):
+    first = task_actions.create_task(ctx, project.id, {"title": "Plan", "assignee": str(member.id),
+                                                       "story_points": "3", "priority": "high"})
+    second = task_actions.create_task(ctx, project.id, {"title": "Build"})
+    task_actions.change_task_status(ctx, second.id, {"status": "review"})
+    db.commit()
+    r = as_owner.get(f"/projects/{project.id}/board", headers=HX if htmx else {})
+    assert r.status_code == 200 and "HX-Request" in r.headers["vary"]
+    assert r.text.startswith(FULL_PAGE) is (not htmx)
+    for status, label in TASK_STATUSES.items():
+        assert label in column(r.text, status)
+    assert [header_count(r.text, s) for s in TASK_STATUSES] == [1, 0, 1, 0, 0]
+    todo = column(r.text, "todo")
+    assert cards(todo) == [str(first.id)]
+    assert "1.1" in todo and "Plan" in todo and "Mia Member" in todo and "3 pts" in todo
+    assert "High" in todo
+    assert cards(column(r.text, "review")) == [str(second.id)]
+    assert 'value="review" aria-pressed="true"' in column(r.text, "review")
+
+
+def test_cards_are_keyboard_focusable_links(as_owner, db, ctx, project):
+    task = task_actions.create_task(ctx, project.id, {"title": "Plan"})
+    db.commit()
+    page = as_owner.get(f"/projects/{project.id}/board").text
+    assert f'<a href="/tasks/{task.id}">' in column(page, "todo")
+    assert '<button type="submit" name="status" value="completed"' in column(page, "todo")
+
+
+def test_overdue_tasks_are_marked_and_completed_ones_are_not(as_owner, db, ctx, project):
+    yesterday = str(date.today() - timedelta(days=2))
+    late = task_actions.create_task(ctx, project.id, {"title": "Late", "due_date": yesterday})
+    done = task_actions.create_task(ctx, project.id, {"title": "Done late", "due_date": yesterday})
+    task_actions.change_task_status(ctx, done.id, {"status": "completed"})
+    task_actions.create_task(ctx, project.id, {"title": "Future",
+                                               "due_date": str(date.today() + timedelta(days=5))})
+    db.commit()
+    page = as_owner.get(f"/projects/{project.id}/board").text
+    todo, completed = column(page, "todo"), column(page, "completed")
+    assert todo.count("Overdue:") == 1 and 'class="due overdue"' in todo
+    assert f'id="card-{late.id}"' in todo
+    assert "Overdue" not in completed
+
+
+def test_empty_board_shows_zero_counts(as_owner, project):
+    page = as_owner.get(f"/projects/{project.id}/board").text
+    assert [header_count(page, s) for s in TASK_STATUSES] == [0] * 5
+    assert cards(page) == []
+
+
+def test_a_column_shows_100_cards_then_a_show_all_link(as_owner, db, org, project):
+    bulk_tasks(db, org, project, 101, status="testing")
+    bulk_tasks(db, org, project, 3, start=102, status="todo")
+    page = as_owner.get(f"/projects/{project.id}/board").text
+    testing = column(page, "testing")
+    assert len(cards(testing)) == 100 and header_count(page, "testing") == 101
+    assert f'href="/projects/{project.id}?status=testing"' in testing
+    assert "Show all 101" in testing
+    todo = column(page, "todo")
+    assert len(cards(todo)) == 3 and "Show all" not in todo
+
+
+def test_board_of_hidden_or_foreign_project_is_404(browser, db, org, project):
+    outsider = make_user(db, org, role="team_member")
+    stranger = make_user(db, make_org(db), role="owner")
+    db.commit()
+    for user in (outsider, stranger):
+        assert browser.login_as(user).get(f"/projects/{project.id}/board").status_code == 404
+
+
+def test_board_is_visible_to_a_viewer_member(browser, db, org, owner):
+    viewer = make_user(db, org, role="viewer")
+    p = make_project(db, org, members=[viewer], creator=owner)
+    db.commit()
+    assert browser.login_as(viewer).get(f"/projects/{p.id}/board").status_code == 200
+
+
+def test_board_when_logged_out_redirects_to_login(browser, project):
+    r = browser.get(f"/projects/{project.id}/board")
+    assert r.status_code == 303
+    assert r.headers["location"] == f"/login?next=%2Fprojects%2F{project.id}%2Fboard"
+
+
+def test_status_change_from_the_board_returns_to_the_board(as_owner, db, ctx, project):
+    task = task_actions.create_task(ctx, project.id, {"title": "Plan"})
+    db.commit()
+    board = f"/projects/{project.id}/board"
+    r = as_owner.post(f"/tasks/{task.id}/status", {"status": "testing"},
+                      headers={"Referer": f"http://testserver{board}"})
+    assert (r.status_code, r.headers["location"]) == (303, board)
+    page = as_owner.get(board).text
+    assert cards(column(page, "testing")) == [str(task.id)]
+    assert header_count(page, "testing") == 1 and header_count(page, "todo") == 0
+
+
+# --- query counts ---------------------------------------------------------------------
+
+def measure(browser, engine, url: str, headers=None) -> int:
+    with count_sql(engine) as sql:
+        r = browser.get(url, headers=headers or {})
+    assert r.status_code == 200
+    return sql.count
+
+
+@pytest.mark.parametrize("page", ["/projects/{id}/board", "/projects/{id}", "/projects/{id}?sort=priority",
+                                  "/projects"])
+def test_page_costs_the_same_queries_for_5_and_200_tasks(browser, db, org, engine, page):
+    member = make_user(db, org, role="team_member")
+    small = make_project(db, org, members=[member])
+    large = make_project(db, org, members=[member])
+    db.commit()
+    bulk_tasks(db, org, small, 5)
+    bulk_tasks(db, org, large, 200, assignee_id=member.id)
+    browser.login_as(member)
+    measure(browser, engine, page.format(id=small.id))  # warm up: session touch, caches
+    few = measure(browser, engine, page.format(id=small.id))
+    many = measure(browser, engine, page.format(id=large.id))
+    print(f"\nSQL statements for GET {page}: {few} with 5 tasks, {many} with 200 tasks")
+    assert few == many
+
+
+def test_board_and_list_query_counts(browser, db, org, engine, owner):
+    """The figures quoted in docs/tasks.md (owner, no filters)."""
+    project = make_project(db, org, members=[owner], creator=owner)
+    db.commit()
+    bulk_tasks(db, org, project, 200)
+    browser.login_as(owner)
+    board = measure(browser, engine, f"/projects/{project.id}/board")
+    listing = measure(browser, engine, f"/projects/{project.id}")
+    board_hx = measure(browser, engine, f"/projects/{project.id}/board", HX)
+    listing_hx = measure(browser, engine, f"/projects/{project.id}", HX)
+    print(f"\nboard: {board} (htmx {board_hx}); project task list: {listing} (htmx {listing_hx})")
+    assert board <= 4 and listing <= 6
