@@ -30,7 +30,7 @@ def field_error(page: str, field_id: str) -> str:
     assert error_id in (attr(control, "aria-describedby") or "").split(), control
     if not control.startswith("<fieldset"):
         assert attr(control, "aria-invalid") == "true", control
-    match = re.search(rf'<p class="field-error" id="{re.escape(error_id)}">(.*?)</p>', page, re.S)
+    match = re.search(rf'<p class="field-error" id="{re.escape(error_id)}">(.*?)</p>', page, re.DOTALL)
     assert match, f"no error text for {field_id}"
     return html.unescape(match.group(1))
 
@@ -43,10 +43,10 @@ def value_of(page: str, field_id: str) -> str | None:
     """What an input shows (its value attribute), or a textarea's text."""
     control = tag(page, field_id)
     if control.startswith("<textarea"):
-        match = re.search(rf'id="{re.escape(field_id)}"[^>]*>(.*?)</textarea>', page, re.S)
+        match = re.search(rf'id="{re.escape(field_id)}"[^>]*>(.*?)</textarea>', page, re.DOTALL)
         return html.unescape(match.group(1)).strip() if match else None
     if control.startswith("<select"):
-        block = re.search(rf'id="{re.escape(field_id)}"[^>]*>(.*?)</select>', page, re.S)
+        block = re.search(rf'id="{re.escape(field_id)}"[^>]*>(.*?)</select>', page, re.DOTALL)
         assert block
         chosen = re.search(r'<option selected value="([^"]*)"', block.group(1))
         return html.unescape(chosen.group(1)) if chosen else None
