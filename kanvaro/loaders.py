@@ -21,10 +21,10 @@ def visible_projects_clause(ctx: Ctx):  # type: ignore[no-untyped-def]
     return cond & member
 
 
-def get_project(ctx: Ctx, project_id: int) -> Project:
-    project = ctx.db.scalar(
-        select(Project).where(Project.id == project_id, visible_projects_clause(ctx))
-    )
+def get_project(ctx: Ctx, project_id: int, *, for_update: bool = False) -> Project:
+    """`for_update` locks the row (PostgreSQL) so a version check and its write are atomic."""
+    stmt = select(Project).where(Project.id == project_id, visible_projects_clause(ctx))
+    project = ctx.db.scalar(stmt.with_for_update(of=Project) if for_update else stmt)
     if project is None:
         raise NotFound("project")
     return project
@@ -60,21 +60,21 @@ def visible_tasks_clause(ctx: Ctx):  # type: ignore[no-untyped-def]
     return cond & member
 
 
-def get_task(ctx: Ctx, task_id: int) -> Task:
-    task = ctx.db.scalar(select(Task).where(Task.id == task_id, visible_tasks_clause(ctx)))
+def get_task(ctx: Ctx, task_id: int, *, for_update: bool = False) -> Task:
+    stmt = select(Task).where(Task.id == task_id, visible_tasks_clause(ctx))
+    task = ctx.db.scalar(stmt.with_for_update(of=Task) if for_update else stmt)
     if task is None:
         raise NotFound("task")
     return task
 
 
-def get_story(ctx: Ctx, story_id: int) -> Story:
-    story = ctx.db.scalar(
-        select(Story).where(
-            Story.id == story_id,
-            Story.organization_id == ctx.org_id,
-            Story.project_id.in_(select(Project.id).where(visible_projects_clause(ctx))),  # type: ignore[attr-defined]
-        )
+def get_story(ctx: Ctx, story_id: int, *, for_update: bool = False) -> Story:
+    stmt = select(Story).where(
+        Story.id == story_id,
+        Story.organization_id == ctx.org_id,
+        Story.project_id.in_(select(Project.id).where(visible_projects_clause(ctx))),  # type: ignore[attr-defined]
     )
+    story = ctx.db.scalar(stmt.with_for_update(of=Story) if for_update else stmt)
     if story is None:
         raise NotFound("story")
     return story

@@ -82,7 +82,7 @@ def create_project(ctx: Ctx, data: Mapping[str, Any] | Any) -> Project:
 
 
 def update_project(ctx: Ctx, project_id: int, data: Mapping[str, Any] | Any) -> Project:
-    project = get_project(ctx, project_id)
+    project = get_project(ctx, project_id, for_update=True)
     require(ctx.user, "project:update")
     form = _validated(ctx, data)
     expected = (data.get("version") if hasattr(data, "get") else None) or ""

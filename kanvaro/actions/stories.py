@@ -45,7 +45,7 @@ def create_story(ctx: Ctx, project_id: int, data: Mapping[str, Any] | Any) -> St
 
 
 def update_story(ctx: Ctx, story_id: int, data: Mapping[str, Any] | Any) -> Story:
-    story = get_story(ctx, story_id)
+    story = get_story(ctx, story_id, for_update=True)
     require(ctx.user, "story:update")
     form = StoryForm(data)
     if not form.validate():

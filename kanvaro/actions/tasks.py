@@ -77,7 +77,7 @@ def create_task(ctx: Ctx, project_id: int, data: Mapping[str, Any] | Any) -> Tas
 
 
 def update_task(ctx: Ctx, task_id: int, data: Mapping[str, Any] | Any) -> Task:
-    task = get_task(ctx, task_id)
+    task = get_task(ctx, task_id, for_update=True)
     require(ctx.user, "task:update")
     form = task_form(ctx, task.project_id, data)
     if not form.validate():

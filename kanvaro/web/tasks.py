@@ -232,7 +232,9 @@ def task_status(web: Web, task_id: int) -> Response:
         if code != 200:
             return web.error(Invalid(None) if code == 422 else Conflict(state, None))
         return vary(see_other(back_to(web, f"/projects/{state.project_id}/board")))
-    counts = actions.column_counts(ctx, state.project_id)
+    # Column counts go out of band only where they are shown: the board (or an unknown page).
+    current = urlsplit(web.request.headers.get("hx-current-url", "")).path
+    counts = actions.column_counts(ctx, state.project_id) if not current or current.endswith("/board") else None
     return web.render("tasks/status.html", block="fragment", http_status=code, state=state,
                       counts=counts)
 
