@@ -58,7 +58,12 @@ test-postgres: test-deps
 test-browser: test-deps
 	$(PYTEST) tests/browser
 
-bench: test-deps
+$(VENV)/.bench-installed: $(VENV)/.test-installed
+	$(BIN)/pip install -q --disable-pip-version-check py-spy
+	touch $@
+
+# Not part of `make test`: about 6 minutes, rewrites bench/README.md, fails on a missed target.
+bench: test-deps $(VENV)/.bench-installed
 	$(BIN)/python bench/run.py
 
 lint: test-deps
