@@ -1,0 +1,257 @@
+"""Every action of the app writes exactly one audit entry, of the right SPEC §2 name.
+
+The actions are found by introspection (every public function of kanvaro/actions/*.py that
+takes a `ctx`), so a new action fails here until it has a row in CASES below, or is listed
+as a helper that is not an action (with the reason).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+import kanvaro.actions
+from kanvaro import audit
+from kanvaro.actions import auth, projects, stories, tasks, team
+from kanvaro.errors import Invalid
+from kanvaro.models import AuditEntry, CustomRole, Invitation, Story, Task, User
+from tests.factories import PASSWORD, make_ctx, make_org, make_project, make_user
+
+
+def action_modules() -> list[ModuleType]:
+    return [importlib.import_module(f"kanvaro.actions.{m.name}")
+            for m in pkgutil.iter_modules(kanvaro.actions.__path__)]
+
+
+def discovered() -> dict[str, Callable[..., Any]]:
+    """module.function for every public function of an action module whose first argument is ctx."""
+    found = {}
+    for module in action_modules():
+        short = module.__name__.rsplit(".", 1)[1]
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            if name.startswith("_") or fn.__module__ != module.__name__:
+                continue
+            params = list(inspect.signature(fn).parameters)
+            if params and params[0] == "ctx":
+                found[f"{short}.{name}"] = fn
+    return found
+
+
+# Functions of the action modules that take a ctx but are not actions: they read, or are a
+# building block of an action that records the entry itself.
+NOT_ACTIONS: dict[str, str] = {
+    "auth.start_session": "building block of register/login/accept_invitation, which audit",
+    "auth.email_taken": "read-only check",
+    "projects.project_form": "builds a form for the pages",
+    "tasks.task_form": "builds a form for the pages",
+    "tasks.status_state": "read-only: what the status control shows",
+    "tasks.column_counts": "read-only: the board's counts",
+    "team.custom_roles": "read-only list",
+    "team.invite_form": "builds a form for the pages",
+    "team.member_form": "builds a form for the pages",
+    "team.find_invitation": "read-only lookup of a token",
+    "team.get_custom_role": "read-only scoped loader",
+}
+
+
+# --------------------------------------------------------------------------- the world
+
+
+@dataclass
+class World:
+    db: Any
+    settings: Any
+    org: Any
+    owner: User
+    member: User
+    viewer: User
+    project: Any
+    story: Story
+    task: Task
+    role: CustomRole
+
+    def ctx(self, user: User | None = None):
+        return make_ctx(self.db, user, self.settings)
+
+    def invitation(self, email: str = "invitee@example.com") -> tuple[Invitation, str]:
+        return team.invite(self.ctx(self.owner), {"email": email, "role": "team_member"})
+
+
+@pytest.fixture
+def world(db, settings) -> World:
+    org = make_org(db, "Walkers")
+    owner = make_user(db, org, role="owner", name="Olive Owner", email="olive@walk.test")
+    member = make_user(db, org, role="team_member", name="Tom Member", email="tom@walk.test")
+    viewer = make_user(db, org, role="viewer", name="Vic Viewer", email="vic@walk.test")
+    project = make_project(db, org, name="Walk", creator=owner, members=[member])
+    story = Story(organization_id=org.id, project_id=project.id, title="A story")
+    db.add(story)
+    project.task_seq += 1
+    task = Task(organization_id=org.id, project_id=project.id, number=project.task_seq,
+                title="A task", position=1)
+    db.add(task)
+    role = CustomRole(organization_id=org.id, name="Auditor", permissions=["audit:read"])
+    db.add(role)
+    db.flush()
+    db.commit()
+    return World(db, settings, org, owner, member, viewer, project, story, task, role)
+
+
+# --------------------------------------------------------------------------- how to call each
+
+
+@dataclass
+class Case:
+    action: str  # the SPEC §2 name of the one entry written
+    entity_type: str
+    run: Callable[..., Any]  # performs the action once; returns the entity id expected
+    setup: Callable[[World], Any] | None = None  # arranges what run needs (its entries don't count)
+
+
+def _register(w: World) -> int:
+    user = auth.register(w.ctx(), {"organization_name": "Newco", "name": "Nia New",
+                                   "email": "nia@newco.test", "password": "long enough pw"})
+    return user.organization_id
+
+
+def _login(w: World) -> int:
+    auth.login(w.ctx(), {"email": "tom@walk.test", "password": PASSWORD})
+    return w.member.id
+
+
+def _login_failed(w: World) -> int:
+    with pytest.raises(Invalid):
+        auth.login(w.ctx(), {"email": "tom@walk.test", "password": "wrong password!"})
+    return w.member.id
+
+
+def _logout(w: World) -> int:
+    starter = w.ctx(w.member)
+    auth.start_session(starter, w.member.id)
+    auth.logout(w.ctx(w.member), starter.new_session_token)
+    return w.member.id
+
+
+def _project_update(w: World) -> int:
+    return projects.update_project(w.ctx(w.owner), w.project.id, {
+        "name": "Walk further", "status": "active", "priority": "high",
+        "members": [w.member.id]}).id
+
+
+def _project_delete(w: World) -> int:
+    projects.delete_project(w.ctx(w.owner), w.project.id)
+    return w.project.id
+
+
+def _story_delete(w: World) -> int:
+    stories.delete_story(w.ctx(w.owner), w.story.id)
+    return w.story.id
+
+
+def _task_delete(w: World) -> int:
+    tasks.delete_task(w.ctx(w.owner), w.task.id)
+    return w.task.id
+
+
+def _revoke(w: World, invitation: tuple[Invitation, str]) -> int:
+    invitation, _ = invitation
+    return team.revoke_invitation(w.ctx(w.owner), invitation.id).id
+
+
+def _accept(w: World, invitation: tuple[Invitation, str]) -> int:
+    invitation, token = invitation
+    team.accept_invitation(w.ctx(), token, {"name": "Ivy Invitee", "password": "long enough pw"})
+    return invitation.id
+
+
+def _role_delete(w: World) -> int:
+    team.delete_custom_role(w.ctx(w.owner), w.role.id)
+    return w.role.id
+
+
+CASES: dict[str, list[Case]] = {
+    "auth.register": [Case("organization.created", "organization", _register)],
+    "auth.login": [
+        Case("user.logged_in", "user", _login),
+        Case("user.login_failed", "user", _login_failed),
+    ],
+    "auth.logout": [Case("user.logged_out", "user", _logout)],
+    "projects.create_project": [Case("project.created", "project", lambda w: projects.create_project(
+        w.ctx(w.owner), {"name": "Fresh", "status": "planning", "priority": "low"}).id)],
+    "projects.update_project": [Case("project.updated", "project", _project_update)],
+    "projects.delete_project": [Case("project.deleted", "project", _project_delete)],
+    "stories.create_story": [Case("story.created", "story", lambda w: stories.create_story(
+        w.ctx(w.member), w.project.id, {"title": "New story", "priority": "high"}).id)],
+    "stories.update_story": [Case("story.updated", "story", lambda w: stories.update_story(
+        w.ctx(w.member), w.story.id, {"title": "Renamed", "priority": "low", "status": "todo"}).id)],
+    "stories.delete_story": [Case("story.deleted", "story", _story_delete)],
+    "tasks.create_task": [Case("task.created", "task", lambda w: tasks.create_task(
+        w.ctx(w.member), w.project.id, {"title": "New task", "assignee": str(w.member.id)}).id)],
+    "tasks.update_task": [Case("task.updated", "task", lambda w: tasks.update_task(
+        w.ctx(w.member), w.task.id, {"title": "Renamed task", "priority": "critical",
+                                     "status": "review"}).id)],
+    "tasks.change_task_status": [Case("task.status_changed", "task", lambda w: tasks.change_task_status(
+        w.ctx(w.member), w.task.id, {"status": "in-progress"}).id)],
+    "tasks.delete_task": [Case("task.deleted", "task", _task_delete)],
+    "team.invite": [Case("invitation.created", "invitation", lambda w: w.invitation()[0].id)],
+    "team.revoke_invitation": [Case("invitation.revoked", "invitation", _revoke, setup=World.invitation)],
+    "team.accept_invitation": [Case("invitation.accepted", "invitation", _accept, setup=World.invitation)],
+    "team.change_role": [Case("user.role_changed", "user", lambda w: team.change_role(
+        w.ctx(w.owner), w.viewer.id, {"role": "client", "custom_role": str(w.role.id)}).id)],
+    "team.deactivate": [Case("user.deactivated", "user", lambda w: team.deactivate(
+        w.ctx(w.owner), w.viewer.id).id)],
+    "team.create_custom_role": [Case("role.created", "role", lambda w: team.create_custom_role(
+        w.ctx(w.owner), {"name": "Planner", "permissions": ["project:create"]}).id)],
+    "team.update_custom_role": [Case("role.updated", "role", lambda w: team.update_custom_role(
+        w.ctx(w.owner), w.role.id, {"name": "Auditors", "permissions": ["audit:read"]}).id)],
+    "team.delete_custom_role": [Case("role.deleted", "role", _role_delete)],
+}
+
+ALL_CASES = [pytest.param(name, i, id=f"{name}:{case.action}")
+             for name, cases in CASES.items() for i, case in enumerate(cases)]
+
+
+def test_every_action_has_a_case_and_every_helper_is_named():
+    found = set(discovered())
+    missing = sorted(found - set(CASES) - set(NOT_ACTIONS))
+    assert not missing, f"actions without a row in CASES (say how to call them): {missing}"
+    stale = sorted((set(CASES) | set(NOT_ACTIONS)) - found)
+    assert not stale, f"CASES/NOT_ACTIONS name functions that no longer exist: {stale}"
+    assert not set(CASES) & set(NOT_ACTIONS)
+
+
+def test_the_cases_cover_every_audit_action_name_of_the_spec():
+    written = {case.action for cases in CASES.values() for case in cases}
+    assert written == set(audit.ACTIONS)
+
+
+def _entries(db, after_id: int) -> list[AuditEntry]:
+    db.flush()
+    return list(db.scalars(select(AuditEntry).where(AuditEntry.id > after_id).order_by(AuditEntry.id)))
+
+
+@pytest.mark.parametrize("name, index", ALL_CASES)
+def test_each_action_writes_exactly_one_audit_entry_of_its_name(world, db, name, index):
+    case = CASES[name][index]
+    args = () if case.setup is None else (case.setup(world),)
+    db.flush()
+    last = db.scalar(select(func.max(AuditEntry.id))) or 0
+    entity_id = case.run(world, *args)
+    entries = _entries(db, last)
+    assert [e.action for e in entries] == [case.action], (
+        f"{name} wrote {[e.action for e in entries]}, expected exactly [{case.action!r}]")
+    [entry] = entries
+    assert entry.entity_type == case.entity_type
+    assert entry.entity_id == entity_id
+    assert entry.request_id == "test" and entry.client_addr == "127.0.0.1"
+    assert entry.actor_id is not None
+    if name != "auth.register":
+        assert entry.organization_id == world.org.id
