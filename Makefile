@@ -66,6 +66,10 @@ $(VENV)/.bench-installed: $(VENV)/.test-installed
 bench: test-deps $(VENV)/.bench-installed
 	$(BIN)/python bench/run.py
 
+# Load and faults, about 6 minutes; not part of `make test`. The table goes to bench/README.md.
+soak: test-deps
+	$(BIN)/python bench/soak.py
+
 lint: test-deps
 	$(BIN)/ruff check kanvaro tests
 
