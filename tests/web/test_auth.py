@@ -40,6 +40,11 @@ def test_home_sends_members_to_projects(browser, owner):
     assert (r.status_code, r.headers["location"]) == (303, "/projects")
 
 
+def test_home_with_htmx_answers_hx_location(browser, owner):
+    r = browser.login_as(owner).get("/", headers={"HX-Request": "true"})
+    assert r.status_code == 200 and r.headers["hx-location"] == "/projects"
+
+
 # --- register -------------------------------------------------------------------------
 
 def test_register_page_shows_the_form(browser):
