@@ -35,7 +35,8 @@ class RegisterForm(BaseForm):
 
 class LoginForm(BaseForm):
     email = StringField(
-        "Email", filters=[lower], validators=[InputRequired("Enter your email address."), Length(max=320)]
+        "Email", filters=[lower],
+        validators=[InputRequired("Enter your email address."), Length(max=320), no_control_chars],
     )
     password = PasswordField(
         "Password", validators=[InputRequired("Enter your password."), Length(max=1000)]

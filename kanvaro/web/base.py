@@ -212,6 +212,9 @@ def view(*, login: bool = True) -> Callable[[Handler], Callable[[Request], Any]]
             for value in request.path_params.values():
                 if isinstance(value, int) and value > MAX_ID:
                     return bare_error(app, request, 404)
+            if any("\x00" in k + v for k, v in request.query_params.multi_items()):
+                # No text of the app holds NUL, and PostgreSQL refuses it in a query.
+                return bare_error(app, request, 400)
             cookie = app.signer.loads(request.cookies.get(SESSION_COOKIE))
             csrf_secret = cookie.get("c") if isinstance(cookie.get("c"), str) else None
             session_token = cookie.get("s") if isinstance(cookie.get("s"), str) else None
