@@ -39,7 +39,16 @@
     buttons(form).forEach(function (b) { b.disabled = busy; });
   }
 
-  var pendingFocus = null;
+  // Controls whose request started while they held the keyboard focus: form id -> status pressed.
+  // Kept per control, since two controls can be in flight at once.
+  var pendingFocus = {};
+
+  // The focus is still where that control left it: on the control itself (its buttons are
+  // disabled), on what replaced it, or dropped to <body> when it was swapped or moved.
+  function focusStillWith(form) {
+    var active = document.activeElement;
+    return !active || active === document.body || form.contains(active);
+  }
 
   // Optimistic: the clicked state shows at once, the buttons wait for the server.
   document.addEventListener("htmx:beforeRequest", function (e) {
@@ -48,7 +57,7 @@
     var wanted = e.detail.requestConfig.formData.get("status");
     form._kvBefore = current(form);
     var focused = form.contains(document.activeElement);
-    pendingFocus = focused ? { id: form.id, status: wanted } : null;
+    if (focused) pendingFocus[form.id] = wanted; else delete pendingFocus[form.id];
     show(form, wanted);
     setBusy(form, true);
     if (focused) form.focus();
@@ -69,8 +78,8 @@
     show(form, form._kvBefore);
     setBusy(form, false);
     var back = form.querySelector("button[aria-pressed=true]");
-    if (pendingFocus && pendingFocus.id === form.id && back) back.focus();
-    pendingFocus = null;
+    if (form.id in pendingFocus && back && focusStillWith(form)) back.focus();
+    delete pendingFocus[form.id];
     var label = form.querySelector("[role=group]");
     announce("Status not changed for " + (label ? label.getAttribute("aria-label").replace("Status of ", "") : "the task") +
              ": " + (FAILURES[status] || "the server answered with an error (" + status + ")") + ".");
@@ -85,10 +94,10 @@
     var card = form.closest("[data-card]");
     var column = card && document.querySelector("#column-" + status + " [data-cards]");
     if (card && column && card.parentNode !== column) column.insertBefore(card, column.firstChild);
-    if (pendingFocus && pendingFocus.id === form.id) {
-      var pressed = form.querySelector("button[value='" + pendingFocus.status + "']");
-      if (pressed) pressed.focus();
-      pendingFocus = null;
+    if (form.id in pendingFocus) {
+      var pressed = form.querySelector("button[value='" + pendingFocus[form.id] + "']");
+      if (pressed && focusStillWith(form)) pressed.focus();
+      delete pendingFocus[form.id];
     }
     announce("Status of " + (form.querySelector("[role=group]").getAttribute("aria-label").replace("Status of ", "")) +
              " is now " + form.querySelector("[data-badge]").textContent + ".");

@@ -434,6 +434,42 @@ def test_keyboard_only_on_the_board(page: Page, live: LiveServer) -> None:
         (first, {"status": ["todo", "in-progress"]}), (second, {"status": ["todo", "completed"]})]
 
 
+@pytest.mark.parametrize("order", ["failure_first", "success_first"])
+def test_keyboard_two_controls_in_flight_keep_focus_where_the_user_is(
+        order: str, page: Page, live: LiveServer) -> None:
+    """A fails while the user already pressed a button of B: the focus stays with B."""
+    w = make_world(live)
+    live.login(page.context, w.member)
+    a, b = w.tasks[0], w.tasks[1]
+    page.goto(f"/projects/{w.project_id}/board")
+    fail_a = gated_failure(live, f"/tasks/{a}/status", 500)
+    hold_b = live.faults.hold(f"/tasks/{b}/status")
+
+    tab_to(page, f"#status-{a} button[value='review']")
+    page.keyboard.press("Enter")
+    fail_a.wait_arrived()
+    tab_to(page, f"#status-{b} button[value='testing']")
+    page.keyboard.press("Enter")
+    hold_b.wait_arrived()
+    assert_control(page, a, "review", busy=True)
+    assert_control(page, b, "testing", busy=True)
+
+    first, second = (fail_a, hold_b) if order == "failure_first" else (hold_b, fail_a)
+    first.release()
+    page.wait_for_timeout(150)
+    second.release()
+    expect(page.locator("#announcer")).not_to_be_empty()
+    assert_in_column(page, b, "testing")
+    assert_control(page, b, "testing", busy=False)
+    assert_control(page, a, "todo", busy=False)
+    assert_in_column(page, a, "todo")
+    assert_focus_on(page, b, "testing")
+    page.wait_for_timeout(150)
+    assert_focus_on(page, b, "testing")  # and nothing took it away afterwards
+    assert task_row(live, a).status == "todo" and task_row(live, b).status == "testing"
+    assert [(e, c) for _, e, c in status_audits(live)] == [(b, {"status": ["todo", "testing"]})]
+
+
 def test_keyboard_only_on_the_task_page_and_a_failure(page: Page, live: LiveServer) -> None:
     w = make_world(live)
     live.login(page.context, w.member)
