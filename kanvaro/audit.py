@@ -30,6 +30,7 @@ ACTIONS: tuple[str, ...] = (
     "invitation.accepted",
     "user.role_changed",
     "user.deactivated",
+    "user.password_changed",
     "role.created",
     "role.updated",
     "role.deleted",

@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, insert, select
 from kanvaro import audit
 from kanvaro.context import Ctx
 from kanvaro.errors import Forbidden, Invalid, Throttled
-from kanvaro.forms.auth import LoginForm, RegisterForm
+from kanvaro.forms.auth import LoginForm, PasswordForm, RegisterForm
 from kanvaro.models import LoginAttempt, Organization, User, UserSession
 from kanvaro.security import hash_password, new_token, token_hash, verify_password
 
@@ -19,6 +19,10 @@ LOGIN_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_EMAIL = 5
 MAX_FAILURES_PER_ADDRESS = 20
 LOGIN_ERROR = "That email and password do not match an account."
+# Registration cannot hide a taken email without email verification; the text confirms
+# nothing by itself, and each such refusal counts against the client address's limit.
+REGISTER_TAKEN = ("We could not create an account with this email. "
+                  "If an account with it already exists, log in instead.")
 
 
 def start_session(ctx: Ctx, user_id: int) -> None:
@@ -44,10 +48,15 @@ def register(ctx: Ctx, data: Mapping[str, Any] | Any) -> User:
     """Create an organization with its owner, and log the owner in."""
     if not ctx.settings.allow_signup:
         raise Forbidden("signup is closed")
+    if _recent_failures(ctx, LoginAttempt.client_addr, ctx.client_addr) >= MAX_FAILURES_PER_ADDRESS:
+        raise Throttled("too many failed attempts from this address")
     form = RegisterForm(data)
     valid = form.validate()
     if valid and email_taken(ctx, form.email.data):
-        form.email.errors = ["An account with this email already exists; log in instead."]
+        # Recorded without the email: probing must not lock the account owner out of login.
+        ctx.db.execute(insert(LoginAttempt).values(email="", client_addr=ctx.client_addr, created_at=ctx.now))
+        ctx.notes["commit_on_error"] = True
+        form.email.errors = [REGISTER_TAKEN]
         valid = False
     if not valid:
         raise Invalid(form)
@@ -128,3 +137,25 @@ def logout(ctx: Ctx, session_token: str) -> None:
     if ctx.actor is not None:
         audit.record(ctx, "user.logged_out", "user", ctx.actor.id, {})
     ctx.ended_session = True
+
+
+def change_password(ctx: Ctx, data: Mapping[str, Any] | Any, session_token: str | None) -> None:
+    """Check the current password, set the new one, and end every other session of the user."""
+    user = ctx.db.scalar(select(User).where(User.id == ctx.user.id, User.organization_id == ctx.org_id))
+    if user is None:
+        raise Forbidden("no such user")
+    form = PasswordForm(data)
+    valid = form.validate()
+    if valid and not verify_password(user.password_hash, form.current_password.data):
+        form.current_password.errors = ["That is not your current password."]
+        valid = False
+    if not valid:
+        form.current_password.data = form.new_password.data = ""
+        raise Invalid(form)
+    user.password_hash = hash_password(form.new_password.data)
+    others = delete(UserSession).where(UserSession.user_id == user.id)
+    if session_token:
+        others = others.where(UserSession.token_hash != token_hash(session_token))
+    ended = ctx.db.execute(others).rowcount
+    ctx.db.flush()
+    audit.record(ctx, "user.password_changed", "user", user.id, {"other_sessions_ended": [None, ended]})

@@ -124,12 +124,13 @@ class StatusState:
     version: int
 
 
-def status_state(ctx: Ctx, task_id: int) -> StatusState:
-    row = ctx.db.execute(
+def status_state(ctx: Ctx, task_id: int, *, for_update: bool = False) -> StatusState:
+    stmt = (
         select(Task.id, Task.project_id, Project.number, Task.number, Task.status, Task.version)
         .join(Project, Project.id == Task.project_id)
         .where(Task.id == task_id, visible_tasks_clause(ctx))
-    ).first()
+    )
+    row = ctx.db.execute(stmt.with_for_update(of=Task) if for_update else stmt).first()
     if row is None:
         raise NotFound("task")
     return StatusState(row[0], row[1], f"{row[2]}.{row[3]}", row[4], row[5])
@@ -137,7 +138,9 @@ def status_state(ctx: Ctx, task_id: int) -> StatusState:
 
 def change_task_status(ctx: Ctx, task_id: int, data: Mapping[str, Any] | Any) -> StatusState:
     """The hottest path: one read, one update, the audit entry; Core statements only."""
-    state = status_state(ctx, task_id)
+    # Locked (PostgreSQL): two concurrent changes must not both read the same "before",
+    # or both pass the same version check.
+    state = status_state(ctx, task_id, for_update=True)
     require(ctx.user, "task:change_status")
     form = StatusForm(data)
     if not form.validate():

@@ -147,13 +147,11 @@ def invite(ctx: Ctx, data: Mapping[str, Any] | Any) -> tuple[Invitation, str]:
     _lock_org(ctx)
     email = form.email.data or ""
     if valid:
-        existing = ctx.db.scalar(select(User).where(User.email == email))
+        # An account in another organization is not revealed: the invitation goes out as
+        # usual (it cannot be accepted, since an email has one account). docs/security.md
+        existing = ctx.db.scalar(select(User).where(User.email == email, User.organization_id == ctx.org_id))
         if existing is not None:
-            form.email.errors = [
-                "This person is already a member of your organization."
-                if existing.organization_id == ctx.org_id
-                else "This address already has a Kanvaro account."
-            ]
+            form.email.errors = ["This person is already a member of your organization."]
         elif ctx.db.scalar(select(func.count()).select_from(Invitation).where(
             Invitation.organization_id == ctx.org_id, func.lower(Invitation.email) == email,
             _pending_clause(ctx),

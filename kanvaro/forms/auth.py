@@ -42,3 +42,16 @@ class LoginForm(BaseForm):
         "Password", validators=[InputRequired("Enter your password."), Length(max=1000)]
     )
     next = HiddenField()
+
+
+class PasswordForm(BaseForm):
+    current_password = PasswordField(
+        "Current password", validators=[InputRequired("Enter your current password."), Length(max=1000)]
+    )
+    new_password = PasswordField(
+        "New password",
+        validators=[
+            InputRequired("Choose a new password."),
+            Length(min=10, max=1000, message="Use at least 10 characters."),
+        ],
+    )

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from kanvaro.actions import auth
 from kanvaro.errors import Invalid
-from kanvaro.forms.auth import LoginForm, RegisterForm
+from kanvaro.forms.auth import LoginForm, PasswordForm, RegisterForm
 from kanvaro.web.base import Web, view
 
 
@@ -73,3 +73,18 @@ def logout(web: Web) -> Response:
     if web.session_token:
         auth.logout(web.ctx, web.session_token)
     return web.done("/login")
+
+
+@view()
+def account_page(web: Web) -> Response:
+    return web.render("auth/account.html", block="form", form=PasswordForm(),
+                      changed=web.request.query_params.get("changed") == "1")
+
+
+@view()
+def password_change(web: Web) -> Response:
+    try:
+        auth.change_password(web.ctx, web.data(), web.session_token)
+    except Invalid as exc:
+        return web.render("auth/account.html", block="form", http_status=422, form=exc.form)
+    return web.done("/account?changed=1")

@@ -25,6 +25,7 @@ UNIVERSAL_BODY = {
     "status": "completed", "priority": "high", "role": "admin", "custom_role": "",
     "email": "newcomer@example.com", "version": "1", "story_points": "3",
     "permissions": "task:create", "password": "a long enough password",
+    "current_password": "correct horse battery", "new_password": "another long password",
 }
 
 
