@@ -47,6 +47,15 @@ def proc_status(pid: int) -> dict[str, int]:
     return out
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time used so far by these processes (all their threads)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Server:
     """`kanvaro serve` (or the floor) in a subprocess, on a free loopback port."""
@@ -159,13 +168,16 @@ def write_requests(path: Path, reqs: list[Req]) -> Path:
 
 
 def wrk(server: Server, reqfile: Path | None, *, seconds: float, connections: int) -> dict[str, Any]:
-    """Run wrk for `seconds`; returns its counts, latencies (ms) and requests/s."""
+    """Run wrk for `seconds`; returns its counts, latencies (ms), requests/s, server CPU."""
     script = LUA / ("requests.lua" if reqfile else "floor.lua")
     argv = ["wrk", f"-t{THREADS}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
             "--timeout", "10s", "-s", str(script), server.url + "/"]
     if reqfile:
         argv += ["--", str(reqfile)]
+    pids = server.worker_pids()
+    cpu_before = cpu_seconds(pids)
     out = subprocess.run(argv, capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    cpu = cpu_seconds(pids) - cpu_before
     line = next(x for x in out.splitlines() if x.startswith("BENCH "))
     raw = json.loads(line[len("BENCH "):])
     errors = raw["connect"] + raw["read"] + raw["write"] + raw["timeout"] + raw["status"]
@@ -174,4 +186,6 @@ def wrk(server: Server, reqfile: Path | None, *, seconds: float, connections: in
         "rps": raw["requests"] / (raw["duration_us"] / 1e6),
         "p50": raw["p50_us"] / 1000, "p90": raw["p90_us"] / 1000, "p99": raw["p99_us"] / 1000,
         "max": raw["max_us"] / 1000, "errors": errors, "raw": raw,
+        # CPU the server spent per answer: much less disturbed by other load than req/s
+        "cpu_ms": 1000 * cpu / max(1, raw["requests"]),
     }

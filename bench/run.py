@@ -95,19 +95,21 @@ class Bench:
             self.floor_servers[workers] = server.start(ready_path="/")
             wrk(server, None, seconds=1, connections=CONNECTIONS)  # warm up
 
-    def floor_burst(self, workers: int) -> float:
+    def floor_burst(self, workers: int) -> dict[str, float]:
         """The floor measured just before a scenario: the share is against this figure."""
         seconds = 2 if self.args.quick else 3
         result = wrk(self.floor_servers[workers], None, seconds=seconds, connections=CONNECTIONS)
-        return float(result["rps"])
+        return {"floor": result["rps"], "floor_cpu_ms": result["cpu_ms"]}
 
     def floor(self, workers: int) -> float:
-        result = wrk(self.floor_servers[workers], None, seconds=self.seconds,
+        """A longer floor run at the start and the end, for the record."""
+        result = wrk(self.floor_servers[workers], None, seconds=max(3, self.seconds // 2),
                      connections=CONNECTIONS)
         self.floors[workers].append(result["rps"])
         log(f"floor, {workers} worker(s): {result['rps']:.0f} req/s, p50 {result['p50']:.1f} ms")
         self.rows.append({"scenario": f"floor: Starlette hello-world ({len(self.floors[workers])})",
-                          "config": f"{workers}w", **result, "floor": result["rps"]})
+                          "config": f"{workers}w", **result, "floor": result["rps"],
+                          "floor_cpu_ms": result["cpu_ms"]})
         return float(result["rps"])
 
     def run(self, name: str, config: str, server: Server, reqs: list[Req], *,
@@ -124,10 +126,10 @@ class Bench:
         result["errors"] += result["unexpected"] if expect != "any" else 0
         mem = server.memory()
         row = {"scenario": name, "config": config, **result, "peak_rss_mb": mem["hwm_kb"] / 1024,
-               "floor": floor, **extra}
+               **floor, **extra}
         self.rows.append(row)
-        log(f"{config} {name}: {result['rps']:.0f} req/s ({100 * result['rps'] / floor:.2f}% "
-            f"of {floor:.0f}), p50 {result['p50']:.1f} ms, "
+        log(f"{config} {name}: {result['rps']:.0f} req/s ({100 * result['rps'] / floor['floor']:.2f}% "
+            f"of {floor['floor']:.0f}), CPU {result['cpu_ms']:.2f} ms/req, p50 {result['p50']:.1f} ms, "
             f"p99 {result['p99']:.1f} ms, errors {result['errors']}, "
             f"statuses {({k: raw[k] for k in ('c2', 'c3', 'c304', 'c4', 'c5') if raw[k]})}")
         return row
@@ -297,15 +299,21 @@ class Bench:
             sql=probes["board304"].sql, bytes_raw=len(check[2]), bytes_gz=len(check[2]),
             templates=len(probes["board304"].templates))
 
-        # profiles of the two hot paths, under the same load, after the measured runs
+        # Profiles, after the measured runs: the status change under the same 16-connection
+        # load (where requests wait), then each hot path on one connection (what one costs).
         pid = server.worker_pids()[0]
-        seconds = max(3, self.seconds - 2)
-        for name, reqs in (("status change", self.status_reqs(org)), ("board, 200 tasks", [board])):
+        seconds = 4 if self.args.quick else 6
+        for name, reqs, conns in (
+            ("status change, 16 connections", self.status_reqs(org), CONNECTIONS),
+            ("status change, 1 connection", self.status_reqs(org), 1),
+            ("board of 200 tasks, 1 connection", [board], 1),
+        ):
             reset_statuses(engine, org)
             path = self.reqfile(f"profile-{len(self.profiles)}", reqs)
             load = threading.Thread(target=wrk, args=(server, path),
-                                    kwargs={"seconds": seconds + 1, "connections": CONNECTIONS})
-            self.profiles[name] = profile_during(pid, seconds, self.tmp / f"{name}.raw", load)
+                                    kwargs={"seconds": seconds + 1, "connections": conns})
+            raw = self.tmp / f"profile-{len(self.profiles)}.raw"
+            self.profiles[name] = profile_during(pid, seconds, raw, load)
             log(f"profiled {name}")
 
     def memory(self, env: dict[str, str], engine: Engine, org: Org) -> None:
@@ -316,7 +324,7 @@ class Bench:
             path = self.reqfile("memory", self.mixed_reqs(org))
             start = server.memory()
             floor = self.floor_burst(1)
-            done, readings, errors, rate = 0, {}, 0, 0.0
+            done, readings, errors, rate, cpu = 0, {}, 0, 0.0, 0.0
             for mark in (MEMORY_REQUESTS // 2, MEMORY_REQUESTS):
                 while done < mark:
                     left = mark - done
@@ -326,12 +334,13 @@ class Bench:
                     done += r["requests"]
                     errors += r["errors"] + raw["c3"] + raw["c304"] + raw["c4"] + raw["c5"]
                     rate = r["rps"]
+                    cpu += r["cpu_ms"] * r["requests"]
                 readings[mark] = {"requests": done, **server.memory()}
                 log(f"memory after {done} mixed requests: {readings[mark]}")
             half, full = readings[MEMORY_REQUESTS // 2], readings[MEMORY_REQUESTS]
             self.facts["memory"] = {"start": start, "half": half, "full": full, "errors": errors}
             self.rows.append({"scenario": f"memory: {done} mixed requests", "config": "SQLite 1w",
-                              "rps": rate, "errors": errors, "floor": floor,
+                              "rps": rate, "errors": errors, **floor, "cpu_ms": cpu / done,
                               "peak_rss_mb": full["hwm_kb"] / 1024,
                               "note": f"RSS {start['rss_kb'] / 1024:.0f} MB at start, "
                                       f"{half['rss_kb'] / 1024:.1f} MB after {half['requests']}, "
@@ -408,9 +417,12 @@ class Bench:
             self.start_floors()
             self.floor(1)
             self.floor(2)
-            self.sqlite_main()
-            self.scale()
-            if not self.args.no_postgres:
+            parts = set(self.args.only.split(","))
+            if "sqlite" in parts:
+                self.sqlite_main()
+            if "scale" in parts:
+                self.scale()
+            if "postgres" in parts and not self.args.no_postgres:
                 self.postgres()
             self.floor(2)
             self.floor(1)
@@ -459,6 +471,8 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="3 s per scenario, for trying it out")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-write", action="store_true", help="leave bench/README.md alone")
+    parser.add_argument("--only", default="sqlite,scale,postgres",
+                        help="comma-separated parts to run (default: all)")
     parser.add_argument("--keep", action="store_true", help="keep the temp directory")
     args = parser.parse_args()
     return Bench(args).main()
