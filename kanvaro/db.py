@@ -67,22 +67,34 @@ def is_transient(exc: BaseException) -> bool:
     return "database is locked" in text or "database is busy" in text
 
 
+def refused_commit(exc: BaseException) -> bool:
+    """The database said no to the COMMIT itself (so nothing was written): safe to re-run."""
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "sqlstate", None) in {"40001", "40P01"}:
+        return True
+    text = str(orig or exc).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
 def run_in_transaction(
     engine: Engine, work: Callable[[Session], T], *, write: bool = True
 ) -> T:
     """Run work in one transaction; re-run it on a transient error before commit."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
         session = Session(engine, expire_on_commit=False)
-        committed = False
+        committing = False
         try:
             session.connection(execution_options={"kanvaro_write": write})
             result = work(session)
+            committing = True
             session.commit()
-            committed = True
             return result
         except Exception as exc:
             session.rollback()
-            if committed or attempt == MAX_ATTEMPTS or not is_transient(exc):
+            # A connection lost during COMMIT leaves the outcome unknown: never run it twice.
+            if committing and not refused_commit(exc):
+                raise
+            if attempt == MAX_ATTEMPTS or not is_transient(exc):
                 raise
             delay = 0.05 * (2 ** (attempt - 1)) * (1 + random.random())
             log.warning("transient database error, retry %d: %s", attempt, exc)

@@ -296,5 +296,8 @@ def _handle(
     except _Rollback as rb:
         return rb.response
     except Exception as exc:
+        if is_transient(exc):  # the database is away: one line, not a trace per request
+            log.warning("request %s: database unavailable: %s", request_id(request), exc)
+            return bare_error(app, request, 503)
         log.exception("request %s failed", request_id(request))
-        return bare_error(app, request, 503 if is_transient(exc) else 500)
+        return bare_error(app, request, 500)
