@@ -29,6 +29,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      help="database the suite runs on")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "postgres_only: runs in the --db=postgres pass only")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """PostgreSQL-only tests belong to the PostgreSQL pass; not skipped, simply not selected."""
+    if config.getoption("--db") == "postgres":
+        return
+    chosen = [i for i in items if i.get_closest_marker("postgres_only") is None]
+    if len(chosen) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in chosen])
+        items[:] = chosen
+
+
 @pytest.fixture(scope="session")
 def db_kind(request: pytest.FixtureRequest) -> str:
     return str(request.config.getoption("--db"))

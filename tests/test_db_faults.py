@@ -61,9 +61,8 @@ def _pg_ctl(server: PostgresServer, *args: str) -> None:
     server._run(_bin("pg_ctl"), "-D", str(server.data), *args)
 
 
+@pytest.mark.postgres_only
 def test_postgres_restart_503_then_recovers(tmp_path: Any, db_kind: str) -> None:
-    if db_kind != "postgres":
-        pytest.skip("stops a real PostgreSQL: runs with --db=postgres")
     server = PostgresServer().start()
     try:
         url = server.create_database("kanvaro_restart")
