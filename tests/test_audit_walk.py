@@ -177,6 +177,12 @@ def _role_delete(w: World) -> int:
     return w.role.id
 
 
+def _password_change(w: World) -> int:
+    auth.change_password(w.ctx(w.member), {"current_password": PASSWORD,
+                                           "new_password": "another long password"}, None)
+    return w.member.id
+
+
 CASES: dict[str, list[Case]] = {
     "auth.register": [Case("organization.created", "organization", _register)],
     "auth.login": [
@@ -184,6 +190,7 @@ CASES: dict[str, list[Case]] = {
         Case("user.login_failed", "user", _login_failed),
     ],
     "auth.logout": [Case("user.logged_out", "user", _logout)],
+    "auth.change_password": [Case("user.password_changed", "user", _password_change)],
     "projects.create_project": [Case("project.created", "project", lambda w: projects.create_project(
         w.ctx(w.owner), {"name": "Fresh", "status": "planning", "priority": "low"}).id)],
     "projects.update_project": [Case("project.updated", "project", _project_update)],

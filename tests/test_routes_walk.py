@@ -44,6 +44,7 @@ PERMISSION_FREE = {
     "/register": "anyone may create an organization (signup; closed by KANVARO_ALLOW_SIGNUP=0)",
     "/login": "the person is not logged in yet: the password is the check",
     "/logout": "ends one's own session only",
+    "/account/password": "changes one's own password: the current password is the check",
     "/invitations/{token}": "the invited person has no account yet: the secret token is the check",
 }
 
@@ -153,6 +154,8 @@ POSTS: dict[str, Payload] = {
                             "password": "long enough pw"},
     "/login": lambda w: {"email": w.owner.email, "password": "correct horse battery"},
     "/logout": lambda w: {},
+    "/account/password": lambda w: {"current_password": "correct horse battery",
+                                    "new_password": "another long password"},
     "/projects": lambda w: {"name": "Walked", "status": "planning", "priority": "low"},
     "/projects/{project_id}": lambda w: [
         ("name", "Renamed"), ("status", "active"), ("priority", "high"),
@@ -344,7 +347,7 @@ def test_post_route_checks_a_permission_in_an_action_and_refusals_write_nothing(
 def test_permission_free_post_routes_work_without_a_permission(path, worlds, browser, engine, recorded):
     """They are free of permission checks on purpose: each works for someone who holds none."""
     alpha, _ = worlds
-    if path == "/logout":
+    if path in ("/logout", "/account/password"):
         browser.login_as(alpha.users["viewer"])
     before = dump(engine)
     response = browser.post(alpha.url(path), POSTS[path](alpha))
