@@ -13,6 +13,7 @@ chain (each "before" is the previous "after"), and the final state is the chain'
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import signal
@@ -33,7 +34,14 @@ from starlette.testclient import TestClient
 from kanvaro.db import make_engine
 from kanvaro.models import AuditEntry, Project, Story, Task, UserSession
 from kanvaro.models.work import TASK_STATUSES
-from kanvaro.security import SESSION_COOKIE, CookieSigner, mask_csrf, new_csrf_secret, new_token, token_hash
+from kanvaro.security import (
+    SESSION_COOKIE,
+    CookieSigner,
+    mask_csrf,
+    new_csrf_secret,
+    new_token,
+    token_hash,
+)
 from tests.factories import Browser, make_org, make_project, make_user, now
 from tests.pg import free_port
 
@@ -102,7 +110,8 @@ def test_two_edits_from_the_same_version_one_wins_the_other_gets_409(
             if db_kind == "postgres":  # truly at the same moment
                 gate = threading.Barrier(2)
 
-                def send(who: str, b: Browser) -> None:
+                def send(who: str, b: Browser, gate: threading.Barrier = gate,
+                         results: dict[str, Any] = results) -> None:
                     gate.wait()
                     results[who] = b.post(url, body(who))
 
@@ -243,7 +252,7 @@ def test_concurrent_status_changes_on_two_workers_keep_one_audit_entry_each(serv
         assert all(n == 1 for n in by_request.values()), "a change audited twice"
         # A change not audited was a no-op: the task already had the status asked for.
         chain = [("todo", "todo")] + [tuple(e.changes["status"]) for e in entries]
-        for previous, current in zip(chain, chain[1:]):
+        for previous, current in itertools.pairwise(chain):
             assert current[0] == previous[1] and current[0] != current[1], (previous, current)
         assert final.status == chain[-1][1]
         assert final.version == 1 + len(entries)

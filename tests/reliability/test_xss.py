@@ -14,7 +14,6 @@ import hashlib
 from datetime import timedelta
 from html.parser import HTMLParser
 
-
 import pytest
 from markupsafe import escape
 from sqlalchemy import select
@@ -50,7 +49,7 @@ class Audit(HTMLParser):
         if tag in ("img", "svg", "iframe", "object", "embed"):
             self.problems.append(f"<{tag} {attrs}>")
         for name, value in attrs:
-            if name.startswith("on") or name.startswith("hx-on"):
+            if name.startswith(("on", "hx-on")):
                 self.problems.append(f"<{tag} {name}={value!r}>")
             if name in ("href", "src", "action", "formaction", "hx-get", "hx-post") and value \
                     and value.strip().lower().startswith(("javascript:", "data:text")):
