@@ -314,13 +314,12 @@ def _validated_role(ctx: Ctx, data: Any, role_id: int | None) -> CustomRoleForm:
     form.validate()
     _lock_org(ctx)
     if not form.name.errors:
-        clash = select(CustomRole.id).where(
-            CustomRole.organization_id == ctx.org_id,
-            func.lower(CustomRole.name) == (form.name.data or "").lower(),
+        # Compared in Python: SQLite's lower() folds ASCII letters only.
+        wanted = (form.name.data or "").casefold()
+        names = ctx.db.execute(
+            select(CustomRole.id, CustomRole.name).where(CustomRole.organization_id == ctx.org_id)
         )
-        if role_id is not None:
-            clash = clash.where(CustomRole.id != role_id)
-        if ctx.db.scalar(clash) is not None:
+        if any(rid != role_id and name.casefold() == wanted for rid, name in names):
             form.name.errors = ["A custom role with this name exists already."]
     chosen = list(dict.fromkeys(form.permissions.data or []))
     unknown = [p for p in chosen if p not in PERMISSIONS]

@@ -361,3 +361,15 @@ def test_grantable_roles_follow_the_rank(db, org, owner, admin, pm):
     assert actions.grantable_roles(actor_of(owner)) == list(actions.ROLES)
     assert "owner" not in actions.grantable_roles(actor_of(admin))
     assert actions.grantable_roles(actor_of(pm)) == ["team_member", "client", "viewer"]
+
+
+def test_custom_role_names_clash_whatever_their_letters_case(db, owner, ctx_for):
+    from kanvaro.actions import team
+    from kanvaro.errors import Invalid
+
+    team.create_custom_role(ctx_for(owner), {"name": "Ünïcödé ✓", "permissions": []})
+    with pytest.raises(Invalid) as caught:
+        team.create_custom_role(ctx_for(owner), {"name": "ÜNÏCÖDÉ ✓", "permissions": []})
+    assert caught.value.form.name.errors
+    with pytest.raises(Invalid):
+        team.create_custom_role(ctx_for(owner), {"name": "Ünïcödé ✓", "permissions": []})
