@@ -15,7 +15,7 @@ import smtplib
 import ssl
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import lru_cache
@@ -44,7 +44,7 @@ PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -176,7 +176,7 @@ def build_message(settings: Settings, mail: Claimed) -> EmailMessage:
     msg["From"] = sender_address(settings)
     msg["To"] = mail.to
     msg["Subject"] = mail.subject
-    msg["Date"] = format_datetime(mail.created_at.replace(tzinfo=mail.created_at.tzinfo or timezone.utc))
+    msg["Date"] = format_datetime(mail.created_at.replace(tzinfo=mail.created_at.tzinfo or UTC))
     # Stable per row, so a retried delivery can be recognised as the same message.
     msg["Message-ID"] = f"<outbox-{mail.id}.{int(mail.created_at.timestamp())}@{host}>"
     msg.set_content(mail.text_body)

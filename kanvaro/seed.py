@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -32,7 +32,7 @@ def create_owner(
     def work(db: Session) -> tuple[int, int]:
         if db.scalar(select(func.count()).where(User.email == email)):
             raise ValueError(f"{email} already has an account")
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         org = Organization(name=form.organization_name.data, created_at=now)
         db.add(org)
         db.flush()
@@ -70,7 +70,7 @@ def demo(settings: Settings) -> tuple[str, str]:
     org_id, owner_id = create_owner(settings, organization="Demo Company", name="Dana Demo",
                                     email=email, password=password)
     engine = make_engine(settings.database_url)
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
 
     def work(db: Session) -> None:
         people = [owner_id]
@@ -132,6 +132,6 @@ def extend_demo(db: Session, org_id: int, people: list[int], today: date) -> Non
                 assignee_id=people[n % 2], story_id=story.id if n <= 4 else None,
                 story_points=n % 5 + 1, due_date=today + timedelta(days=n * 3 - 8),
                 created_by_id=people[0],
-                completed_at=datetime.now(timezone.utc) if status == "completed" else None,
+                completed_at=datetime.now(UTC) if status == "completed" else None,
             ))
         project.task_seq = len(DEMO_TASKS)

@@ -8,7 +8,7 @@ import re
 import socket
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 
@@ -90,7 +90,7 @@ def text_and_html(msg: EmailMessage) -> tuple[str, str]:
 
 
 def later(minutes: float) -> datetime:
-    return datetime.now(timezone.utc) + timedelta(minutes=minutes)
+    return datetime.now(UTC) + timedelta(minutes=minutes)
 
 
 def test_the_invitation_mail_is_delivered_over_smtp(browser, owner, db, engine, smtp_settings, port):
@@ -179,7 +179,7 @@ def test_concurrent_senders_never_send_a_mail_twice(browser, owner, db, engine, 
 def test_a_claim_left_by_a_dead_sender_is_picked_up_after_its_lease(browser, owner, db, engine, settings):
     invite(browser, owner)
     [row] = rows(db)
-    row.status, row.claimed_until = "sending", datetime.now(timezone.utc) + mail.LEASE
+    row.status, row.claimed_until = "sending", datetime.now(UTC) + mail.LEASE
     db.commit()
     assert mail.drain_once(settings, engine=engine) == 0  # still leased
     assert mail.drain_once(settings, engine=engine, now=later(mail.LEASE.total_seconds() / 60 + 1)) == 1

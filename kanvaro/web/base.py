@@ -7,7 +7,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -22,8 +22,8 @@ from kanvaro.context import Ctx
 from kanvaro.db import is_transient, run_in_transaction
 from kanvaro.errors import KanvaroError
 from kanvaro.forms.base import FormInput
-from kanvaro.middleware import TooLarge
 from kanvaro.htmx import HtmxDetails, details, hx_location, hx_redirect, see_other, vary
+from kanvaro.middleware import TooLarge
 from kanvaro.models import CustomRole, Organization, User, UserSession
 from kanvaro.models.base import aware
 from kanvaro.permissions import Actor
@@ -224,7 +224,7 @@ def view(*, login: bool = True) -> Callable[[Handler], Callable[[Request], Any]]
                     raw = await request.form(max_files=0, max_fields=2000, max_part_size=app.settings.max_body_bytes)
                 except TooLarge:
                     raise
-                except Exception:  # malformed body: nothing to act on
+                except Exception:  # noqa: BLE001 (any malformed body: nothing to act on)
                     return bare_error(app, request, 400)
                 token = raw.get("csrf_token") or request.headers.get("x-csrf-token")
                 if not (csrf_matches(csrf_secret, token if isinstance(token, str) else None)
@@ -257,7 +257,7 @@ def _handle(
     write = request.method == "POST"
 
     def work(db: Session) -> Response:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         actor, revision = load_actor(db, session_token, now)
         ctx = Ctx(db=db, actor=actor, now=now, settings=app.settings,
                   request_id=request_id(request), client_addr=client_addr(request),

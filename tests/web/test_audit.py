@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import insert
@@ -16,7 +16,7 @@ def add_entries(db, org, actor, n, *, action="project.updated", entity_type="pro
     db.execute(insert(AuditEntry), [
         {"organization_id": org.id, "actor_id": actor.id if actor else None, "action": action,
          "entity_type": entity_type, "entity_id": start + i, "changes": {"name": [f"old {start + i}", f"new {start + i}"]},
-         "created_at": datetime.now(timezone.utc)}
+         "created_at": datetime.now(UTC)}
         for i in range(n)
     ])
     db.commit()

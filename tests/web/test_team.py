@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -161,7 +161,7 @@ def test_revoke_an_invitation(browser, db, owner):
 def test_revoking_another_organizations_invitation_is_404(browser, db, owner):
     other = make_org(db)
     inv = Invitation(organization_id=other.id, email="x@example.com", role="viewer", token_hash="f" * 64,
-                     expires_at=datetime.now(timezone.utc) + timedelta(days=1))
+                     expires_at=datetime.now(UTC) + timedelta(days=1))
     db.add(inv)
     db.commit()
     browser.login_as(owner)
@@ -208,7 +208,7 @@ def test_an_unusable_token_answers_404_and_creates_nothing(browser, db, owner, s
     invite(browser, "nia@example.com")
     token = token_from_outbox(db)
     invitation = db.scalar(select(Invitation))
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if state == "used":
         accepted = browser.post(f"/invitations/{token}", {"name": "Nia", "password": "a long password"})
         assert accepted.status_code == 303
