@@ -441,11 +441,20 @@ class Bench:
         print("\n".join(f"{'PASS' if c['ok'] else 'MISS'}  {c['target']}: {c['measured']}"
                         for c in checks))
         if not self.args.no_write:
-            (ROOT / "bench" / "README.md").write_text(text)
+            write_readme(text)
             log("wrote bench/README.md")
         missed = [c for c in checks if not c["ok"]]
         log(f"{len(checks) - len(missed)} of {len(checks)} targets met in {elapsed:.0f} s")
         return 1 if missed else 0
+
+
+def write_readme(text: str) -> None:
+    """Our part of bench/README.md; the "## Soak" section (make soak) is kept as it is."""
+    readme = ROOT / "bench" / "README.md"
+    old = readme.read_text() if readme.exists() else ""
+    start = old.find("## Soak\n")
+    soak = old[start:] if start != -1 else ""
+    readme.write_text(text.rstrip("\n") + ("\n\n" + soak if soak else "\n"))
 
 
 def _raw(server: Server, path: str) -> bytes:
