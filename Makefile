@@ -62,7 +62,7 @@ $(VENV)/.bench-installed: $(VENV)/.test-installed
 	$(BIN)/pip install -q --disable-pip-version-check py-spy
 	touch $@
 
-# Not part of `make test`: about 6 minutes, rewrites bench/README.md, fails on a missed target.
+# Not part of `make test`: 7 to 12 minutes, rewrites its part of bench/README.md, fails on a missed target.
 bench: test-deps $(VENV)/.bench-installed
 	$(BIN)/python bench/run.py
 
