@@ -33,6 +33,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         log_level=os.environ.get("KANVARO_LOG_LEVEL", "info"),
         access_log=not args.no_access_log,
         proxy_headers=False,
+        http="kanvaro.server:NoDelayProtocol",
     )
     return 0
 
