@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -80,9 +81,14 @@ def run_in_transaction(
     engine: Engine, work: Callable[[Session], T], *, write: bool = True
 ) -> T:
     """Run work in one transaction; re-run it on a transient error before commit."""
+    # SQLite takes one writer at a time anyway: queueing this process's writers on a lock
+    # instead of in SQLite's busy-wait (sleep and poll) keeps the slowest writes short.
+    gate = _sqlite_write_lock(engine) if write else None
     for attempt in range(1, MAX_ATTEMPTS + 1):
         session = Session(engine, expire_on_commit=False)
         committing = False
+        if gate is not None:
+            gate.acquire()
         try:
             session.connection(execution_options={"kanvaro_write": write})
             result = work(session)
@@ -96,9 +102,23 @@ def run_in_transaction(
                 raise
             if attempt == MAX_ATTEMPTS or not is_transient(exc):
                 raise
-            delay = 0.05 * (2 ** (attempt - 1)) * (1 + random.random())
             log.warning("transient database error, retry %d: %s", attempt, exc)
-            time.sleep(delay)
         finally:
             session.close()
+            if gate is not None:
+                gate.release()
+        time.sleep(0.05 * (2 ** (attempt - 1)) * (1 + random.random()))  # backoff, lock released
     raise AssertionError("unreachable")
+
+
+_WRITE_LOCKS: dict[str, threading.Lock] = {}
+
+
+def _sqlite_write_lock(engine: Engine) -> threading.Lock | None:
+    if engine.dialect.name != "sqlite":
+        return None
+    key = str(engine.url)
+    lock = _WRITE_LOCKS.get(key)
+    if lock is None:
+        lock = _WRITE_LOCKS.setdefault(key, threading.Lock())
+    return lock
