@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 
 from kanvaro.context import Ctx
 from kanvaro.models import AuditEntry, Organization
@@ -70,22 +70,32 @@ def record(
     org_id = organization_id if organization_id is not None else ctx.org_id
     if actor_id is None and ctx.actor is not None:
         actor_id = ctx.actor.id
-    ctx.db.flush()
-    ctx.db.execute(
-        insert(AuditEntry).values(
-            organization_id=org_id,
-            actor_id=actor_id,
-            action=action,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            changes={k: _plain(v) for k, v in (changes or {}).items()},
-            request_id=ctx.request_id,
-            client_addr=ctx.client_addr,
-            created_at=ctx.now,
-        )
+    if ctx.db.new or ctx.db.dirty or ctx.db.deleted:
+        ctx.db.flush()
+    # Core on the session's connection: no ORM bookkeeping on the hottest statements.
+    conn = ctx.db.connection()
+    conn.execute(
+        _INSERT,
+        {
+            "organization_id": org_id,
+            "actor_id": actor_id,
+            "action": action,
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "changes": {k: _plain(v) for k, v in (changes or {}).items()},
+            "request_id": ctx.request_id,
+            "client_addr": ctx.client_addr,
+            "created_at": ctx.now,
+        },
     )
-    ctx.db.execute(
-        update(Organization)
-        .where(Organization.id == org_id)
-        .values(revision=Organization.revision + 1)
-    )
+    conn.execute(_BUMP, {"org_id": org_id})
+
+
+_AUDIT = AuditEntry.__table__  # type: ignore[attr-defined]
+_ORG = Organization.__table__  # type: ignore[attr-defined]
+_INSERT = insert(_AUDIT)
+_BUMP = (
+    update(_ORG)
+    .where(_ORG.c.id == bindparam("org_id"))
+    .values(revision=_ORG.c.revision + 1)
+)

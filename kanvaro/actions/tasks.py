@@ -130,7 +130,7 @@ def status_state(ctx: Ctx, task_id: int, *, for_update: bool = False) -> StatusS
         .join(Project, Project.id == Task.project_id)
         .where(Task.id == task_id, visible_tasks_clause(ctx))
     )
-    row = ctx.db.execute(stmt.with_for_update(of=Task) if for_update else stmt).first()
+    row = ctx.db.connection().execute(stmt.with_for_update(of=Task) if for_update else stmt).first()
     if row is None:
         raise NotFound("task")
     return StatusState(row[0], row[1], f"{row[2]}.{row[3]}", row[4], row[5])
@@ -151,7 +151,7 @@ def change_task_status(ctx: Ctx, task_id: int, data: Mapping[str, Any] | Any) ->
     new = form.status.data
     if new == state.status:
         return state
-    version = ctx.db.execute(
+    version = ctx.db.connection().execute(
         update(Task).where(Task.id == state.id)
         .values(
             status=new,
@@ -166,9 +166,10 @@ def change_task_status(ctx: Ctx, task_id: int, data: Mapping[str, Any] | Any) ->
 
 
 def column_counts(ctx: Ctx, project_id: int) -> dict[str, int]:
-    rows = ctx.db.execute(
-        select(Task.status, func.count()).where(
-            Task.project_id == project_id, Task.organization_id == ctx.org_id
-        ).group_by(Task.status)
+    """Tasks per status; project_id must come from a scoped loader (it is not re-checked,
+    so the count is answered from the (project, status, position) index alone)."""
+    rows = ctx.db.connection().execute(
+        select(Task.status, func.count()).where(Task.project_id == project_id)
+        .group_by(Task.status)
     )
     return {status: count for status, count in rows}
