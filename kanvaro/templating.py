@@ -10,6 +10,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jinja2_fragments import render_block
 from starlette.responses import HTMLResponse
 
+from kanvaro.controls import board_card, due_html, status_control
 from kanvaro.models.work import PRIORITIES, PROJECT_STATUSES, STORY_STATUSES, TASK_STATUSES
 from kanvaro.permissions import ROLES
 
@@ -32,6 +33,9 @@ def make_env(static_url: Any) -> Environment:
     env.filters["date"] = _date
     env.globals.update(
         static=static_url,
+        status_control=status_control,
+        due=due_html,
+        board_card=board_card,
         TASK_STATUSES=TASK_STATUSES,
         PRIORITIES=PRIORITIES,
         PROJECT_STATUSES=PROJECT_STATUSES,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from sqlalchemy import case, func, nulls_last, select
+from sqlalchemy import case, func, nulls_last, select, union_all
 from starlette.responses import Response
 
 from kanvaro.actions import stories as story_actions
@@ -104,26 +104,30 @@ def project_page(
     )
 
 
+BOARD_COLUMNS = (Task.id, Task.number, Task.title, Task.priority, Task.status, Task.due_date,
+                 Task.story_points, User.name.label("assignee"))
+
+
 @view()
 def board(web: Web, project_id: int) -> Response:
     """One column per status, at most COLUMN_LIMIT cards each, in two queries whatever the size."""
     ctx = web.ctx
     project = get_project(ctx, project_id)
-    ranked = (
-        select(Task.id, func.row_number().over(partition_by=Task.status,
-                                               order_by=(Task.position, Task.number)).label("rank"))
-        .where(Task.project_id == project.id, Task.organization_id == ctx.org_id)
-        .subquery()
-    )
-    rows = ctx.db.execute(
-        select(Task, User.name).join(ranked, ranked.c.id == Task.id)
-        .outerjoin(User, User.id == Task.assignee_id)
-        .where(ranked.c.rank <= COLUMN_LIMIT)
+    # Each column walks the (project, status, position) index and stops at its limit.
+    firsts = [
+        select(Task.id).where(Task.project_id == project.id, Task.status == status)
+        .order_by(Task.position, Task.number).limit(COLUMN_LIMIT).subquery()
+        for status in TASK_STATUSES
+    ]
+    shown = union_all(*[select(first.c.id) for first in firsts])
+    rows = ctx.db.connection().execute(
+        select(*BOARD_COLUMNS).outerjoin(User, User.id == Task.assignee_id)
+        .where(Task.id.in_(shown), Task.organization_id == ctx.org_id)  # type: ignore[union-attr]
         .order_by(Task.position, Task.number)
     ).all()
     columns: dict[str, list[Any]] = {s: [] for s in TASK_STATUSES}
-    for task, assignee in rows:
-        columns[task.status].append((task, assignee))
+    for row in rows:
+        columns[row.status].append(row)
     counts = actions.column_counts(ctx, project.id)  # type: ignore[arg-type]
     return web.render("projects/board.html", block="board", project=project, view="board",
                       columns=columns, counts=counts, limit=COLUMN_LIMIT, today=ctx.now.date())

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 19:37:11.208472
+Create Date: 2026-11-21 20:47:06.329817
 """
 from typing import Sequence, Union
 
@@ -233,7 +233,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('task', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_task_assignee_id'), ['assignee_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_task_organization_id'), ['organization_id'], unique=False)
+        batch_op.create_index('ix_task_org_project_number', ['organization_id', 'project_id', 'number'], unique=False)
         batch_op.create_index('ix_task_project_status_position', ['project_id', 'status', 'position'], unique=False)
         batch_op.create_index(batch_op.f('ix_task_story_id'), ['story_id'], unique=False)
 
@@ -245,7 +245,7 @@ def downgrade() -> None:
     with op.batch_alter_table('task', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_task_story_id'))
         batch_op.drop_index('ix_task_project_status_position')
-        batch_op.drop_index(batch_op.f('ix_task_organization_id'))
+        batch_op.drop_index('ix_task_org_project_number')
         batch_op.drop_index(batch_op.f('ix_task_assignee_id'))
 
     op.drop_table('task')

@@ -1,0 +1,98 @@
+"""The task status control (SPEC §5), rendered in Python: the board shows hundreds of them,
+and a Jinja macro per card cost more than the rest of the page. One markup source for the
+board, the list, the task page and the htmx fragment."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from jinja2 import pass_context
+from markupsafe import Markup, escape
+
+from kanvaro.models.work import PRIORITIES, TASK_STATUSES
+
+_FORM = (
+    '<form method="post" action="/tasks/{id}/status" tabindex="-1" class="status-control" '
+    'id="status-{id}" data-status-control hx-post="/tasks/{id}/status" hx-target="this" '
+    'hx-swap="outerHTML" hx-sync="this:drop">\n'
+    '<input type="hidden" name="csrf_token" value="{csrf}">\n'
+    '<span class="badge st-{status}" data-badge>{text}</span>\n'
+    '<span class="status-buttons" role="group" aria-label="Status of task {label}">\n'
+    "{buttons}</span>\n</form>\n"
+)
+_READONLY = (
+    '<span class="badge st-{status} status-readonly" id="status-{id}">'
+    '<span class="visually-hidden">Status: </span>{text}</span>\n'
+)
+# The five buttons depend only on which status is pressed: built once per status.
+_BUTTONS = {
+    pressed: "".join(
+        f'<button type="submit" name="status" value="{value}" '
+        f'aria-pressed="{"true" if value == pressed else "false"}">{text}</button>'
+        for value, text in TASK_STATUSES.items()
+    )
+    + "\n"
+    for pressed in TASK_STATUSES
+}
+
+
+def status_control_html(
+    task_id: int, label: str, status: str, *, csrf_token: str, editable: bool
+) -> Markup:
+    if status not in TASK_STATUSES:
+        raise ValueError(status)
+    text = TASK_STATUSES[status]
+    if not editable:
+        return Markup(_READONLY.format(status=status, id=int(task_id), text=text))
+    return Markup(_FORM.format(
+        id=int(task_id), csrf=escape(csrf_token), status=status, text=text,
+        label=escape(label), buttons=_BUTTONS[status],
+    ))
+
+
+@pass_context
+def status_control(context: Any, task_id: int, label: str, status: str) -> Markup:
+    """`{{ status_control(task.id, "3.14", task.status) }}` in any template."""
+    actor = context.get("actor")
+    editable = actor is None or actor.can("task:change_status")
+    return status_control_html(task_id, str(label), status,
+                               csrf_token=context.get("csrf_token") or "", editable=editable)
+
+
+def due_html(task: Any, today: date) -> Markup:
+    """`Due 2026-12-01`, or `Overdue: …` for an open task past its date; empty without one."""
+    due = task.due_date
+    if not due:
+        return Markup("")
+    late = due < today and task.status != "completed"
+    iso = due.isoformat()
+    return Markup(
+        f'<span class="due{" overdue" if late else ""}">{"Overdue: " if late else "Due "}'
+        f'<time datetime="{iso}">{iso}</time></span>'
+    )
+
+
+_CARD = (
+    '<li class="card" id="card-{id}" data-card>\n'
+    '<h3><a href="/tasks/{id}"><span class="num">{label}</span> {title}</a></h3>\n'
+    '<p class="meta"><span class="badge priority-{priority}">{priority_text}</span>{extra} {due}</p>\n'
+    "{control}</li>\n"
+)
+
+
+@pass_context
+def board_card(context: Any, task: Any, project_number: int) -> Markup:
+    """One card of the board: number, title, priority, assignee, points, due date, control."""
+    label = f"{project_number}.{task.number}"
+    extra = ""
+    if task.assignee:
+        extra += f" <span>{escape(task.assignee)}</span>"
+    if task.story_points is not None:
+        extra += f" <span>{int(task.story_points)} pts</span>"
+    return Markup(_CARD.format(
+        id=int(task.id), label=label, title=escape(task.title), priority=task.priority,
+        priority_text=PRIORITIES.get(task.priority, ""), extra=extra,
+        due=due_html(task, context["today"]),
+        control=status_control(context, task.id, label, task.status),
+    ))
