@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import exists, select
 
 from kanvaro.context import Ctx
@@ -9,16 +11,20 @@ from kanvaro.errors import NotFound
 from kanvaro.models import Project, ProjectMember, Story, Task, User
 
 
-def visible_projects_clause(ctx: Ctx):  # type: ignore[no-untyped-def]
-    """SQL condition: projects of the actor's organization they may see."""
+def _visible(ctx: Ctx, org_column: Any, project_column: Any):  # type: ignore[no-untyped-def]
+    """SQL condition: rows of the actor's organization, in projects the actor may see."""
     actor = ctx.user
-    cond = Project.organization_id == actor.organization_id
+    cond = org_column == actor.organization_id
     if actor.can("project:view_all"):
         return cond
     member = exists().where(
-        ProjectMember.project_id == Project.id, ProjectMember.user_id == actor.id
+        ProjectMember.project_id == project_column, ProjectMember.user_id == actor.id
     )
     return cond & member
+
+
+def visible_projects_clause(ctx: Ctx):  # type: ignore[no-untyped-def]
+    return _visible(ctx, Project.organization_id, Project.id)
 
 
 def get_project(ctx: Ctx, project_id: int, *, for_update: bool = False) -> Project:
@@ -49,15 +55,7 @@ def project_member_ids(ctx: Ctx, project_id: int) -> list[int]:
 
 
 def visible_tasks_clause(ctx: Ctx):  # type: ignore[no-untyped-def]
-    """SQL condition: tasks of the actor's organization in projects they may see."""
-    actor = ctx.user
-    cond = Task.organization_id == actor.organization_id
-    if actor.can("project:view_all"):
-        return cond
-    member = exists().where(
-        ProjectMember.project_id == Task.project_id, ProjectMember.user_id == actor.id
-    )
-    return cond & member
+    return _visible(ctx, Task.organization_id, Task.project_id)
 
 
 def get_task(ctx: Ctx, task_id: int, *, for_update: bool = False) -> Task:
