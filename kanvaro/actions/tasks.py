@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, exists, func, select, update
 
 from kanvaro import audit
 from kanvaro.context import Ctx
@@ -18,9 +18,8 @@ from kanvaro.loaders import (
     get_task,
     project_people,
     project_stories,
-    visible_tasks_clause,
 )
-from kanvaro.models import Project, Task
+from kanvaro.models import Project, ProjectMember, Task
 from kanvaro.permissions import require
 
 FIELDS = ("title", "description", "story_id", "assignee_id", "priority", "story_points",
@@ -124,13 +123,39 @@ class StatusState:
     version: int
 
 
-def status_state(ctx: Ctx, task_id: int, *, for_update: bool = False) -> StatusState:
+def _status_query(view_all: bool):  # type: ignore[no-untyped-def]
     stmt = (
         select(Task.id, Task.project_id, Project.number, Task.number, Task.status, Task.version)
         .join(Project, Project.id == Task.project_id)
-        .where(Task.id == task_id, visible_tasks_clause(ctx))
+        .where(Task.id == bindparam("task_id"), Task.organization_id == bindparam("org_id"))
     )
-    row = ctx.db.connection().execute(stmt.with_for_update(of=Task) if for_update else stmt).first()
+    if not view_all:
+        stmt = stmt.where(exists().where(ProjectMember.project_id == Task.project_id,
+                                         ProjectMember.user_id == bindparam("user_id")))
+    return stmt
+
+
+# The hot path's statements, built once (the same rule as loaders.visible_tasks_clause).
+_STATUS = {view_all: _status_query(view_all) for view_all in (True, False)}
+_STATUS_LOCKED = {k: v.with_for_update(of=Task) for k, v in _STATUS.items()}
+_SET_STATUS = (
+    update(Task).where(Task.id == bindparam("task_id"))
+    .values(status=bindparam("status"), version=Task.version + 1,
+            updated_at=bindparam("now"), completed_at=bindparam("completed_at"))
+    .returning(Task.version)
+)
+_COUNTS = (
+    select(Task.status, func.count()).where(Task.project_id == bindparam("project_id"))
+    .group_by(Task.status)
+)
+
+
+def status_state(ctx: Ctx, task_id: int, *, for_update: bool = False) -> StatusState:
+    actor = ctx.user
+    stmt = (_STATUS_LOCKED if for_update else _STATUS)[actor.can("project:view_all")]
+    row = ctx.db.connection().execute(
+        stmt, {"task_id": task_id, "org_id": actor.organization_id, "user_id": actor.id}
+    ).first()
     if row is None:
         raise NotFound("task")
     return StatusState(row[0], row[1], f"{row[2]}.{row[3]}", row[4], row[5])
@@ -151,16 +176,10 @@ def change_task_status(ctx: Ctx, task_id: int, data: Mapping[str, Any] | Any) ->
     new = form.status.data
     if new == state.status:
         return state
-    version = ctx.db.connection().execute(
-        update(Task).where(Task.id == state.id)
-        .values(
-            status=new,
-            version=Task.version + 1,
-            updated_at=ctx.now,
-            completed_at=ctx.now if new == "completed" else None,
-        )
-        .returning(Task.version)
-    ).scalar_one()
+    version = ctx.db.connection().execute(_SET_STATUS, {
+        "task_id": state.id, "status": new, "now": ctx.now,
+        "completed_at": ctx.now if new == "completed" else None,
+    }).scalar_one()
     audit.record(ctx, "task.status_changed", "task", state.id, {"status": [state.status, new]})
     return StatusState(state.id, state.project_id, state.label, new, version)
 
@@ -168,8 +187,5 @@ def change_task_status(ctx: Ctx, task_id: int, data: Mapping[str, Any] | Any) ->
 def column_counts(ctx: Ctx, project_id: int) -> dict[str, int]:
     """Tasks per status; project_id must come from a scoped loader (it is not re-checked,
     so the count is answered from the (project, status, position) index alone)."""
-    rows = ctx.db.connection().execute(
-        select(Task.status, func.count()).where(Task.project_id == project_id)
-        .group_by(Task.status)
-    )
+    rows = ctx.db.connection().execute(_COUNTS, {"project_id": project_id})
     return {status: count for status, count in rows}

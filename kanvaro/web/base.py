@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, bindparam, select, update
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -141,6 +141,24 @@ def origin_ok(request: Request, settings: Settings) -> bool:
     return origin.rstrip("/") == settings.base_url
 
 
+# Built once: every request runs it, and building a statement costs more than running it.
+_ACTOR = (
+    select(
+        UserSession.id, UserSession.created_at, UserSession.last_seen_at,
+        User.id, User.organization_id, User.name, User.email, User.role,
+        CustomRole.permissions, Organization.revision,
+    )
+    .join(User, User.id == UserSession.user_id)
+    .join(Organization, Organization.id == User.organization_id)
+    .outerjoin(CustomRole, CustomRole.id == User.custom_role_id)
+    .where(UserSession.token_hash == bindparam("token_hash"), User.is_active.is_(True))  # type: ignore[attr-defined]
+)
+_TOUCH = (
+    update(UserSession).where(UserSession.id == bindparam("sid"))
+    .values(last_seen_at=bindparam("now"))
+)
+
+
 def load_actor(db: Session, token: str | None, now: datetime) -> tuple[Actor | None, int]:
     """Session, user, custom role and the organization's revision in one query.
 
@@ -148,24 +166,15 @@ def load_actor(db: Session, token: str | None, now: datetime) -> tuple[Actor | N
     """
     if not token:
         return None, 0
-    row = db.execute(
-        select(
-            UserSession.id, UserSession.created_at, UserSession.last_seen_at,
-            User.id, User.organization_id, User.name, User.email, User.role,
-            CustomRole.permissions, Organization.revision,
-        )
-        .join(User, User.id == UserSession.user_id)
-        .join(Organization, Organization.id == User.organization_id)
-        .outerjoin(CustomRole, CustomRole.id == User.custom_role_id)
-        .where(UserSession.token_hash == token_hash(token), User.is_active.is_(True))  # type: ignore[attr-defined]
-    ).first()
+    conn = db.connection()
+    row = conn.execute(_ACTOR, {"token_hash": token_hash(token)}).first()
     if row is None:
         return None, 0
     sid, created, seen, uid, org_id, name, email, role, custom, revision = row
     if now - (aware(created) or now) > timedelta(seconds=SESSION_MAX_AGE):
         return None, 0
     if now - (aware(seen) or now) > TOUCH_EVERY:
-        db.execute(update(UserSession).where(UserSession.id == sid).values(last_seen_at=now))
+        conn.execute(_TOUCH, {"sid": sid, "now": now})
     actor = Actor.build(id=uid, organization_id=org_id, name=name, email=email, role=role,
                         custom_permissions=custom or ())
     return actor, revision
