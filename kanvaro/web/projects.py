@@ -14,6 +14,9 @@ from kanvaro.permissions import require
 from kanvaro.web.base import Web, view
 
 PAGE_SIZE = 50
+# Plain rows, not ORM objects: the list shows these columns only.
+LIST_COLUMNS = (Project.id, Project.number, Project.name, Project.status, Project.priority,
+                Project.start_date, Project.end_date)
 
 
 def _page_number(value: str | None) -> int:
@@ -39,12 +42,10 @@ def project_list(web: Web) -> Response:
         escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         cond = cond & Project.name.ilike(f"%{escaped}%", escape="\\")  # type: ignore[attr-defined]
     total = web.db.scalar(select(func.count()).select_from(Project).where(cond)) or 0
-    rows = list(
-        web.db.scalars(
-            select(Project).where(cond).order_by(Project.number.desc())  # type: ignore[attr-defined]
-            .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-        )
-    )
+    rows = web.db.connection().execute(
+        select(*LIST_COLUMNS).where(cond).order_by(Project.number.desc())  # type: ignore[attr-defined]
+        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
     return web.render(
         "projects/list.html", block="results", projects=rows, status=status, q=q,
         page=page, pages=max(1, -(-total // PAGE_SIZE)), total=total,

@@ -20,6 +20,7 @@ from kanvaro.permissions import require
 from kanvaro.web.base import Web, view
 
 PAGE_SIZE = 50
+COUNT_CAP = 2000
 COLUMN_LIMIT = 100
 PRIORITY_ORDER = case({"critical": 0, "high": 1, "medium": 2, "low": 3}, value=Task.priority, else_=4)
 
@@ -80,7 +81,10 @@ def project_page(
         "due_date": [nulls_last(Task.due_date.asc()), Task.number],  # type: ignore[union-attr]
         "priority": [PRIORITY_ORDER, Task.number],
     }[f["sort"]]
-    total = ctx.db.scalar(select(func.count()).select_from(Task).where(cond)) or 0
+    # Counting stops at COUNT_CAP, so a search over a huge project costs what a page costs.
+    total = ctx.db.scalar(
+        select(func.count()).select_from(select(Task.id).where(cond).limit(COUNT_CAP + 1).subquery())
+    ) or 0
     rows = ctx.db.execute(
         select(Task, User.name).outerjoin(User, User.id == Task.assignee_id)
         .where(cond).order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
@@ -97,7 +101,9 @@ def project_page(
         "projects/detail.html", block=block or "projects/_tasks.html#task_list",
         http_status=http_status, project=project, view="list", members=members,
         stories=stories, people=people, f=f, filtered=bool(kept.keys() - {"sort"}),
-        tasks=rows, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
+        tasks=rows, total=min(total, COUNT_CAP), capped=total > COUNT_CAP, page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        has_next=page * PAGE_SIZE < total or (total > COUNT_CAP and len(rows) == PAGE_SIZE),
         query_for=query_for, today=ctx.now.date(),
         task_form=task_form or TaskForm(stories=[], people=[]),
         story_form=story_form or StoryForm(),
