@@ -113,7 +113,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes(),
         middleware=[
             Middleware(Guard, max_body=settings.max_body_bytes, on_error=guard_error),
-            Middleware(GZipMiddleware, minimum_size=500, compresslevel=6),
+            Middleware(GZipMiddleware, minimum_size=500, compresslevel=2),
         ],
         exception_handlers={HTTPException: http_error, Exception: http_error},
         lifespan=sender_lifespan(settings, engine),

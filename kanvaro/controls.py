@@ -60,39 +60,49 @@ def status_control(context: Any, task_id: int, label: str, status: str) -> Marku
                                csrf_token=context.get("csrf_token") or "", editable=editable)
 
 
-def due_html(task: Any, today: date) -> Markup:
-    """`Due 2026-12-01`, or `Overdue: …` for an open task past its date; empty without one."""
+def _due(task: Any, today: date) -> str:
     due = task.due_date
     if not due:
-        return Markup("")
+        return ""
     late = due < today and task.status != "completed"
     iso = due.isoformat()
-    return Markup(
-        f'<span class="due{" overdue" if late else ""}">{"Overdue: " if late else "Due "}'
-        f'<time datetime="{iso}">{iso}</time></span>'
-    )
+    return (f'<span class="due{" overdue" if late else ""}">{"Overdue: " if late else "Due "}'
+            f'<time datetime="{iso}">{iso}</time></span>')
 
 
-_CARD = (
-    '<li class="card" id="card-{id}" data-card>\n'
-    '<h3><a href="/tasks/{id}"><span class="num">{label}</span> {title}</a></h3>\n'
-    '<p class="meta"><span class="badge priority-{priority}">{priority_text}</span>{extra} {due}</p>\n'
-    "{control}</li>\n"
-)
+def due_html(task: Any, today: date) -> Markup:
+    """`Due 2026-12-01`, or `Overdue: …` for an open task past its date; empty without one."""
+    return Markup(_due(task, today))
 
 
 @pass_context
-def board_card(context: Any, task: Any, project_number: int) -> Markup:
-    """One card of the board: number, title, priority, assignee, points, due date, control."""
-    label = f"{project_number}.{task.number}"
-    extra = ""
-    if task.assignee:
-        extra += f" <span>{escape(task.assignee)}</span>"
-    if task.story_points is not None:
-        extra += f" <span>{int(task.story_points)} pts</span>"
-    return Markup(_CARD.format(
-        id=int(task.id), label=label, title=escape(task.title), priority=task.priority,
-        priority_text=PRIORITIES.get(task.priority, ""), extra=extra,
-        due=due_html(task, context["today"]),
-        control=status_control(context, task.id, label, task.status),
-    ))
+def board_cards(context: Any, tasks: list[Any], project_number: int) -> Markup:
+    """The cards of one column: number, title, priority, assignee, points, due date, control.
+
+    One call per column, so what is the same for every card (the escaped CSRF token, whether
+    the actor may change statuses) is worked out once."""
+    actor = context.get("actor")
+    editable = actor is None or actor.can("task:change_status")
+    csrf = escape(context.get("csrf_token") or "")
+    today = context["today"]
+    out = []
+    for task in tasks:
+        tid = int(task.id)
+        label = f"{project_number}.{int(task.number)}"
+        status = task.status
+        extra = f" <span>{escape(task.assignee)}</span>" if task.assignee else ""
+        if task.story_points is not None:
+            extra += f" <span>{int(task.story_points)} pts</span>"
+        if editable:
+            control = _FORM.format(id=tid, csrf=csrf, status=status, text=TASK_STATUSES[status],
+                                   label=label, buttons=_BUTTONS[status])
+        else:
+            control = _READONLY.format(status=status, id=tid, text=TASK_STATUSES[status])
+        out.append(
+            f'<li class="card" id="card-{tid}" data-card>\n'
+            f'<h3><a href="/tasks/{tid}"><span class="num">{label}</span> {escape(task.title)}</a></h3>\n'
+            f'<p class="meta"><span class="badge priority-{task.priority}">'
+            f'{PRIORITIES.get(task.priority, "")}</span>{extra} {_due(task, today)}</p>\n'
+            f"{control}</li>\n"
+        )
+    return Markup("".join(out))

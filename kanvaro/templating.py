@@ -10,7 +10,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jinja2_fragments import render_block
 from starlette.responses import HTMLResponse
 
-from kanvaro.controls import board_card, due_html, status_control
+from kanvaro.controls import board_cards, due_html, status_control
 from kanvaro.models.work import PRIORITIES, PROJECT_STATUSES, STORY_STATUSES, TASK_STATUSES
 from kanvaro.permissions import ROLES
 
@@ -35,7 +35,7 @@ def make_env(static_url: Any) -> Environment:
         static=static_url,
         status_control=status_control,
         due=due_html,
-        board_card=board_card,
+        board_cards=board_cards,
         TASK_STATUSES=TASK_STATUSES,
         PRIORITIES=PRIORITIES,
         PROJECT_STATUSES=PROJECT_STATUSES,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from sqlalchemy import case, func, nulls_last, select, union_all
+from sqlalchemy import bindparam, case, func, nulls_last, select, union_all
 from starlette.responses import Response
 
 from kanvaro.actions import stories as story_actions
@@ -114,22 +114,31 @@ BOARD_COLUMNS = (Task.id, Task.number, Task.title, Task.priority, Task.status, T
                  Task.story_points, User.name.label("assignee"))
 
 
+def _board_query():  # type: ignore[no-untyped-def]
+    # Each column walks the (project, status, position) index and stops at its limit.
+    firsts = [
+        select(Task.id).where(Task.project_id == bindparam("project_id"), Task.status == status)
+        .order_by(Task.position, Task.number).limit(COLUMN_LIMIT).subquery()
+        for status in TASK_STATUSES
+    ]
+    shown = union_all(*[select(first.c.id) for first in firsts])
+    return (
+        select(*BOARD_COLUMNS).outerjoin(User, User.id == Task.assignee_id)
+        .where(Task.id.in_(shown), Task.organization_id == bindparam("org_id"))  # type: ignore[union-attr]
+        .order_by(Task.position, Task.number)
+    )
+
+
+_BOARD = _board_query()  # built once: building it cost as much as running it
+
+
 @view()
 def board(web: Web, project_id: int) -> Response:
     """One column per status, at most COLUMN_LIMIT cards each, in two queries whatever the size."""
     ctx = web.ctx
     project = get_project(ctx, project_id)
-    # Each column walks the (project, status, position) index and stops at its limit.
-    firsts = [
-        select(Task.id).where(Task.project_id == project.id, Task.status == status)
-        .order_by(Task.position, Task.number).limit(COLUMN_LIMIT).subquery()
-        for status in TASK_STATUSES
-    ]
-    shown = union_all(*[select(first.c.id) for first in firsts])
     rows = ctx.db.connection().execute(
-        select(*BOARD_COLUMNS).outerjoin(User, User.id == Task.assignee_id)
-        .where(Task.id.in_(shown), Task.organization_id == ctx.org_id)  # type: ignore[union-attr]
-        .order_by(Task.position, Task.number)
+        _BOARD, {"project_id": project.id, "org_id": ctx.org_id}
     ).all()
     columns: dict[str, list[Any]] = {s: [] for s in TASK_STATUSES}
     for row in rows:
