@@ -146,3 +146,32 @@ def owner(db: Session, org: Any) -> Any:
 def ctx_for(db: Session, settings: Settings) -> Any:
     """ctx_for(user) -> a Ctx over the test session, for action tests without HTTP."""
     return lambda user: make_ctx(db, user, settings)
+
+
+@pytest.fixture
+def member(db: Session, org: Any) -> Any:
+    """A team member of the organization (a member of `project`)."""
+    u = make_user(db, org, role="team_member", name="Mia Member")
+    db.commit()
+    return u
+
+
+@pytest.fixture
+def project(db: Session, org: Any, owner: Any, member: Any) -> Any:
+    """A project of the organization with the owner (its creator) and `member` in it."""
+    from tests.factories import make_project
+
+    p = make_project(db, org, members=[owner, member], name="Launch", creator=owner)
+    db.commit()
+    return p
+
+
+@pytest.fixture
+def ctx(ctx_for: Any, owner: Any) -> Any:
+    """The owner's context, for action tests."""
+    return ctx_for(owner)
+
+
+@pytest.fixture
+def as_owner(browser: Browser, owner: Any) -> Browser:
+    return browser.login_as(owner)

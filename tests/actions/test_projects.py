@@ -26,11 +26,6 @@ def audit_rows(db, action: str) -> list[AuditEntry]:
     return list(db.scalars(select(AuditEntry).where(AuditEntry.action == action)))
 
 
-@pytest.fixture
-def ctx(ctx_for, owner):
-    return ctx_for(owner)
-
-
 # --- create ---------------------------------------------------------------------------
 
 def test_create_writes_the_project_with_the_creator_as_member_and_audits(db, ctx, org, owner):

@@ -9,7 +9,7 @@ from kanvaro.actions import stories as actions
 from kanvaro.actions import tasks as task_actions
 from kanvaro.errors import Conflict, Forbidden, Invalid, NotFound
 from kanvaro.models import AuditEntry, ProjectMember, Story, Task
-from tests.factories import make_org, make_project, make_user
+from tests.factories import make_org, make_user
 
 
 def count(db, model, *where) -> int:
@@ -18,21 +18,6 @@ def count(db, model, *where) -> int:
 
 def audit_rows(db, action: str) -> list[AuditEntry]:
     return list(db.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)))
-
-
-@pytest.fixture
-def member(db, org):
-    return make_user(db, org, role="team_member")
-
-
-@pytest.fixture
-def project(db, org, owner, member):
-    return make_project(db, org, members=[owner, member], creator=owner)
-
-
-@pytest.fixture
-def ctx(ctx_for, owner):
-    return ctx_for(owner)
 
 
 @pytest.fixture

@@ -24,21 +24,6 @@ def audit_rows(db, action: str) -> list[AuditEntry]:
 
 
 @pytest.fixture
-def member(db, org):
-    return make_user(db, org, role="team_member", name="Mia Member")
-
-
-@pytest.fixture
-def project(db, org, owner, member):
-    return make_project(db, org, members=[owner, member], name="Launch", creator=owner)
-
-
-@pytest.fixture
-def ctx(ctx_for, owner):
-    return ctx_for(owner)
-
-
-@pytest.fixture
 def task(ctx, project):
     return actions.create_task(ctx, project.id, {"title": "Write docs"})
 

@@ -30,11 +30,6 @@ def make_role(db, org, name="Reporter", permissions=("audit:read",)) -> CustomRo
 
 
 @pytest.fixture
-def ctx(ctx_for, owner):
-    return ctx_for(owner)
-
-
-@pytest.fixture
 def admin(db, org):
     return make_user(db, org, role="admin", name="Ada Admin", email="ada@acme.test")
 

@@ -11,35 +11,11 @@ from sqlalchemy import insert
 from kanvaro.actions import tasks as task_actions
 from kanvaro.models import Task
 from kanvaro.models.work import TASK_STATUSES
-from tests.factories import make_ctx, make_org, make_project, make_user
+from tests.factories import make_org, make_project, make_user
 from tests.sqlcount import count_sql
 from tests.web.markup import FULL_PAGE
 
 HX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def member(db, org):
-    u = make_user(db, org, role="team_member", name="Mia Member")
-    db.commit()
-    return u
-
-
-@pytest.fixture
-def project(db, org, owner, member):
-    p = make_project(db, org, members=[owner, member], name="Launch", creator=owner)
-    db.commit()
-    return p
-
-
-@pytest.fixture
-def ctx(db, owner, settings):
-    return make_ctx(db, owner, settings)
-
-
-@pytest.fixture
-def as_owner(browser, owner):
-    return browser.login_as(owner)
 
 
 def bulk_tasks(db, org, project, n, *, start=1, **values):

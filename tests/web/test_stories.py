@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from kanvaro.actions import stories as story_actions
 from kanvaro.actions import tasks as task_actions
 from kanvaro.models import AuditEntry, ProjectMember, Story, Task
-from tests.factories import make_ctx, make_org, make_project, make_user
+from tests.factories import make_org, make_user
 from tests.web.markup import FULL_PAGE, field_error, value_of
 
 HX = {"HX-Request": "true"}
@@ -31,34 +31,10 @@ def reload(db, row):
 
 
 @pytest.fixture
-def member(db, org):
-    u = make_user(db, org, role="team_member")
-    db.commit()
-    return u
-
-
-@pytest.fixture
-def project(db, org, owner, member):
-    p = make_project(db, org, members=[owner, member], name="Launch", creator=owner)
-    db.commit()
-    return p
-
-
-@pytest.fixture
-def ctx(db, owner, settings):
-    return make_ctx(db, owner, settings)
-
-
-@pytest.fixture
 def story(db, ctx, project):
     s = story_actions.create_story(ctx, project.id, {"title": "Checkout", "priority": "high"})
     db.commit()
     return s
-
-
-@pytest.fixture
-def as_owner(browser, owner):
-    return browser.login_as(owner)
 
 
 def edit_data(**changes) -> dict[str, str]:

@@ -11,7 +11,7 @@ from sqlalchemy import func, insert, select
 from kanvaro.actions import stories as story_actions
 from kanvaro.actions import tasks as task_actions
 from kanvaro.models import AuditEntry, ProjectMember, Story, Task
-from tests.factories import make_ctx, make_org, make_project, make_user
+from tests.factories import make_org, make_project, make_user
 from tests.sqlcount import count_sql
 from tests.web.markup import FULL_PAGE, field_error, value_of
 
@@ -59,25 +59,6 @@ def add_member(db, org, project, user):
 
 
 @pytest.fixture
-def member(db, org):
-    u = make_user(db, org, role="team_member", name="Mia Member")
-    db.commit()
-    return u
-
-
-@pytest.fixture
-def project(db, org, owner, member):
-    p = make_project(db, org, members=[owner, member], name="Launch", creator=owner)
-    db.commit()
-    return p
-
-
-@pytest.fixture
-def ctx(db, owner, settings):
-    return make_ctx(db, owner, settings)
-
-
-@pytest.fixture
 def new_task(db, ctx, project):
     def make(**data):
         data.setdefault("title", "Write docs")
@@ -90,11 +71,6 @@ def new_task(db, ctx, project):
 @pytest.fixture
 def task(new_task):
     return new_task()
-
-
-@pytest.fixture
-def as_owner(browser, owner):
-    return browser.login_as(owner)
 
 
 # --- create ---------------------------------------------------------------------------
