@@ -8,7 +8,7 @@ PORT ?= 8000
 APT := apt-get -o DPkg::Lock::Timeout=600 -y -q
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: install run test test-deps system-deps test-sqlite test-postgres test-browser bench soak lint clean
+.PHONY: install run test test-deps system-deps test-sqlite test-postgres test-browser fuzz bench soak lint clean
 
 install: $(VENV)/.installed static/vendor/htmx.min.js
 
@@ -57,6 +57,12 @@ test-postgres: test-deps
 
 test-browser: test-deps
 	$(PYTEST) tests/browser
+
+# Not part of `make test`: the hostile-input properties with fresh random draws, many of them
+# (`make test` replays the same 25 per form every run). FUZZ_EXAMPLES=n sets how many.
+FUZZ_EXAMPLES ?= 300
+fuzz: test-deps
+	KANVARO_FUZZ_RANDOM=1 KANVARO_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PYTEST) tests/reliability/test_hostile_input.py -q
 
 $(VENV)/.bench-installed: $(VENV)/.test-installed
 	$(BIN)/pip install -q --disable-pip-version-check py-spy
