@@ -208,6 +208,16 @@ def test_change_role_sets_role_and_custom_role_and_audits_both(db, ctx, org):
     assert entry.entity_id == member.id
 
 
+def test_a_blank_custom_role_choice_clears_it(db, ctx, org):
+    # Found by `make fuzz`: a choice of only spaces means "no custom role", like an empty one.
+    member = make_user(db, org, role="viewer")
+    member.custom_role_id = make_role(db, org).id
+    actions.change_role(ctx, member.id, {"role": "viewer", "custom_role": "  "})
+    assert member.custom_role_id is None
+    entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "user.role_changed"))
+    assert entry.changes == {"custom_role": ["Reporter", None]}
+
+
 def test_nobody_changes_their_own_role(db, ctx_for, admin):
     with pytest.raises(Forbidden):
         actions.change_role(ctx_for(admin), admin.id, {"role": "owner"})
