@@ -121,10 +121,14 @@ def _board_query():  # type: ignore[no-untyped-def]
         .order_by(Task.position, Task.number).limit(COLUMN_LIMIT).subquery()
         for status in TASK_STATUSES
     ]
-    shown = union_all(*[select(first.c.id) for first in firsts])
+    # Joined from the chosen ids, so the database looks each card up by its key. Written as
+    # `Task.id IN (...) AND organization_id = ...`, SQLite walked the organization's index
+    # instead: every task of the organization, 10 ms at 100,000 tasks.
+    shown = union_all(*[select(first.c.id) for first in firsts]).subquery("shown")
     return (
-        select(*BOARD_COLUMNS).outerjoin(User, User.id == Task.assignee_id)
-        .where(Task.id.in_(shown), Task.organization_id == bindparam("org_id"))  # type: ignore[union-attr]
+        select(*BOARD_COLUMNS).select_from(shown).join(Task, Task.id == shown.c.id)
+        .outerjoin(User, User.id == Task.assignee_id)
+        .where(Task.organization_id == bindparam("org_id"))
         .order_by(Task.position, Task.number)
     )
 
