@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlmodel import SQLModel
 from starlette.routing import BaseRoute, Mount, Route
 
-from kanvaro import permissions
+from kanvaro import permissions, security
 from kanvaro.models import CustomRole, Invitation, Story, Task
 from kanvaro.permissions import ROLES, role_permissions
 from kanvaro.security import new_token, token_hash
@@ -353,6 +353,32 @@ def test_permission_free_post_routes_work_without_a_permission(path, worlds, bro
     response = browser.post(alpha.url(path), POSTS[path](alpha))
     assert response.status_code == 303, f"POST {path} -> {response.status_code}\n{response.text[:400]}"
     assert changed_tables(before, dump(engine))
+
+
+@pytest.mark.parametrize("path", sorted(POSTS))
+def test_the_post_routes_that_hash_passwords_run_on_the_password_threads(
+    path, worlds, browser, app, monkeypatch
+):
+    """A route doing argon2 work must say so (@view(password=True)), and only such a route:
+    the request threads are few (docs/performance.md, "Threads")."""
+    alpha, _ = worlds
+    hasher, calls = security._hasher, []
+
+    class Recording:
+        def __getattr__(self, name: str) -> Any:
+            if name in ("hash", "verify"):
+                calls.append(name)
+            return getattr(hasher, name)
+
+    monkeypatch.setattr(security, "_hasher", Recording())
+    if path not in PERMISSION_FREE:
+        browser.login_as(alpha.owner)
+    elif path in ("/logout", "/account/password"):
+        browser.login_as(alpha.users["viewer"])
+    response = browser.post(alpha.url(path), POSTS[path](alpha))
+    assert response.status_code == 303, f"POST {path} -> {response.status_code}"
+    route = next(r for m, p, r in app_routes(app) if m == "POST" and p == path)
+    assert route.endpoint.password_threads == bool(calls), f"POST {path}: argon2 calls {calls}"
 
 
 def test_no_get_route_writes(worlds, browser, engine, app):

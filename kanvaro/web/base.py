@@ -11,10 +11,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+import anyio
+import anyio.to_thread
 from jinja2 import Environment
 from sqlalchemy import Engine, bindparam, select, update
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -36,7 +37,7 @@ from kanvaro.security import (
     new_csrf_secret,
     token_hash,
 )
-from kanvaro.settings import Settings
+from kanvaro.settings import PASSWORD_THREADS, Settings
 from kanvaro.templating import render_html
 
 log = logging.getLogger("kanvaro.web")
@@ -67,6 +68,16 @@ class App:
     env: Environment
     signer: CookieSigner
     build: str = ""  # changes when templates or static files change: part of every ETag
+    _limiters: dict[bool, anyio.CapacityLimiter] = field(default_factory=dict)
+
+    def limiter(self, password: bool) -> anyio.CapacityLimiter:
+        """The threads requests run on: few (Settings.request_threads), and apart for the
+        views that hash passwords. Made on first use, inside the event loop."""
+        limiter = self._limiters.get(password)
+        if limiter is None:
+            size = PASSWORD_THREADS if password else self.settings.request_threads()
+            limiter = self._limiters[password] = anyio.CapacityLimiter(size)
+        return limiter
 
 
 class _Rollback(Exception):
@@ -211,8 +222,10 @@ def bare_error(app: App, request: Request, status: int) -> Response:
 Handler = Callable[..., Response]
 
 
-def view(*, login: bool = True) -> Callable[[Handler], Callable[[Request], Any]]:
-    """Wrap a plain route function `fn(web, **path_params) -> Response`."""
+def view(*, login: bool = True, password: bool = False) -> Callable[[Handler], Callable[[Request], Any]]:
+    """Wrap a plain route function `fn(web, **path_params) -> Response`.
+
+    `password=True` for the views that hash or check a password: they run on threads apart."""
 
     def decorate(fn: Handler) -> Callable[[Request], Any]:
         @functools.wraps(fn)
@@ -243,8 +256,9 @@ def view(*, login: bool = True) -> Callable[[Handler], Callable[[Request], Any]]
             fresh_csrf = csrf_secret is None
             if fresh_csrf:
                 csrf_secret = new_csrf_secret()
-            response = await run_in_threadpool(
-                _handle, app, request, fn, form, session_token, csrf_secret, login
+            response = await anyio.to_thread.run_sync(
+                functools.partial(_handle, app, request, fn, form, session_token, csrf_secret, login),
+                limiter=app.limiter(password),
             )
             ctx_new = getattr(response, "_kanvaro_cookie", None)
             if ctx_new is not None:
@@ -253,6 +267,7 @@ def view(*, login: bool = True) -> Callable[[Handler], Callable[[Request], Any]]
                 _cookie(app, response, session_token or "", csrf_secret)
             return response
 
+        endpoint.password_threads = password  # type: ignore[attr-defined]
         return endpoint
 
     return decorate

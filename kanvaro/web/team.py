@@ -178,7 +178,7 @@ def invitation_page(web: Web, token: str) -> Response:
     return _accept_page(web, invitation, form)
 
 
-@view(login=False)
+@view(login=False, password=True)
 def invitation_accept(web: Web, token: str) -> Response:
     try:
         actions.accept_invitation(web.ctx, token, web.data())
