@@ -6,6 +6,9 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -28,11 +31,47 @@ def set_hash_cost(*, time_cost: int, memory_cost: int, parallelism: int) -> None
     _DUMMY_HASH = _hasher.hash("kanvaro-timing-equaliser")
 
 
+# Password work done ahead of a request's write transaction (docs/performance.md, "Threads"):
+# argon2id takes ~0.1 s, too long to hold SQLite's write lock for. Inside `password_work()`,
+# `prepare_hash` and `prepare_check` do the work and remember it; `hash_password` and
+# `verify_password` then answer from what was remembered, and work it out as ever otherwise.
+_ready: ContextVar[dict[tuple[str, ...], Any] | None] = ContextVar("kanvaro_password_work", default=None)
+
+
+@contextmanager
+def password_work() -> Iterator[None]:
+    token = _ready.set({})
+    try:
+        yield
+    finally:
+        _ready.reset(token)
+
+
+def prepare_hash(password: str) -> None:
+    ready = _ready.get()
+    if ready is not None and password:
+        ready[("hash", password)] = _hasher.hash(password)
+
+
+def prepare_check(password_hash: str | None, password: str) -> None:
+    ready = _ready.get()
+    if ready is not None:
+        ready[("check", password_hash or "", password)] = _check(password_hash, password)
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    ready = _ready.get()
+    done = ready.get(("hash", password)) if ready is not None else None
+    return done if done is not None else _hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    ready = _ready.get()
+    done = ready.get(("check", password_hash or "", password)) if ready is not None else None
+    return done if done is not None else _check(password_hash, password)
+
+
+def _check(password_hash: str | None, password: str) -> bool:
     try:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
     except (VerificationError, InvalidHashError):

@@ -59,6 +59,10 @@ NOT_ACTIONS: dict[str, str] = {
     "team.member_form": "builds a form for the pages",
     "team.find_invitation": "read-only lookup of a token",
     "team.get_custom_role": "read-only scoped loader",
+    "auth.prepare_login": "read-only: login's password check, done ahead (writes nothing: test_threads)",
+    "auth.prepare_register": "read-only: register's password hash, done ahead",
+    "auth.prepare_password_change": "read-only: change_password's check and hash, done ahead",
+    "team.prepare_acceptance": "read-only: accept_invitation's password hash, done ahead",
 }
 
 

@@ -13,7 +13,14 @@ from kanvaro.context import Ctx
 from kanvaro.errors import Forbidden, Invalid, Throttled
 from kanvaro.forms.auth import LoginForm, PasswordForm, RegisterForm
 from kanvaro.models import LoginAttempt, Organization, User, UserSession
-from kanvaro.security import hash_password, new_token, token_hash, verify_password
+from kanvaro.security import (
+    hash_password,
+    new_token,
+    prepare_check,
+    prepare_hash,
+    token_hash,
+    verify_password,
+)
 
 LOGIN_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_EMAIL = 5
@@ -90,11 +97,8 @@ def _recent_failures(ctx: Ctx, column: Any, value: str) -> int:
     ) or 0
 
 
-def login(ctx: Ctx, data: Mapping[str, Any] | Any, previous_token: str | None = None) -> User:
-    """Check the password; a failure is recorded even though the request is refused.
-
-    A session the browser already had (`previous_token`) ends: every login starts a new one.
-    """
+def _login_attempt(ctx: Ctx, data: Mapping[str, Any] | Any) -> tuple[LoginForm, User | None]:
+    """The valid, unthrottled login form and the account its email names, if any."""
     form = LoginForm(data)
     if not form.validate():
         raise Invalid(form)
@@ -104,7 +108,44 @@ def login(ctx: Ctx, data: Mapping[str, Any] | Any, previous_token: str | None = 
         or _recent_failures(ctx, LoginAttempt.client_addr, ctx.client_addr) >= MAX_FAILURES_PER_ADDRESS
     ):
         raise Throttled("too many failed logins")
-    user = ctx.db.scalar(select(User).where(User.email == email))
+    return form, ctx.db.scalar(select(User).where(User.email == email))
+
+
+# The prepare_* functions do an action's password work ahead, on a read-only transaction
+# outside the write lock (security.password_work); the action then finds it done. They
+# write nothing and may refuse as the action would: the action's own answer is the one sent.
+
+def prepare_login(ctx: Ctx, data: Mapping[str, Any] | Any) -> None:
+    form, user = _login_attempt(ctx, data)
+    prepare_check(user.password_hash if user else None, form.password.data)
+
+
+def prepare_register(ctx: Ctx, data: Mapping[str, Any] | Any) -> None:
+    if _recent_failures(ctx, LoginAttempt.client_addr, ctx.client_addr) >= MAX_FAILURES_PER_ADDRESS:
+        return
+    form = RegisterForm(data)
+    if ctx.settings.allow_signup and form.validate() and not email_taken(ctx, form.email.data):
+        prepare_hash(form.password.data)
+
+
+def prepare_password_change(ctx: Ctx, data: Mapping[str, Any] | Any) -> None:
+    if ctx.actor is None:
+        return
+    stored = ctx.db.scalar(select(User.password_hash).where(User.id == ctx.actor.id))
+    form = PasswordForm(data)
+    if stored and form.validate():
+        prepare_check(stored, form.current_password.data)
+        if verify_password(stored, form.current_password.data):
+            prepare_hash(form.new_password.data)
+
+
+def login(ctx: Ctx, data: Mapping[str, Any] | Any, previous_token: str | None = None) -> User:
+    """Check the password; a failure is recorded even though the request is refused.
+
+    A session the browser already had (`previous_token`) ends: every login starts a new one.
+    """
+    form, user = _login_attempt(ctx, data)
+    email = form.email.data
     ok = verify_password(user.password_hash if user else None, form.password.data)
     if not ok or user is None or not user.is_active:
         ctx.db.execute(

@@ -16,7 +16,7 @@ from kanvaro.errors import Forbidden, Invalid, NotFound
 from kanvaro.forms.team import AcceptForm, CustomRoleForm, InviteForm, MemberRoleForm
 from kanvaro.models import CustomRole, Invitation, Organization, User, UserSession
 from kanvaro.permissions import PERMISSIONS, ROLE_RANK, ROLES, Actor, require
-from kanvaro.security import hash_password, token_hash
+from kanvaro.security import hash_password, prepare_hash, token_hash
 
 INVITATION_TTL = timedelta(days=7)
 MAX_TOKEN_LENGTH = 100
@@ -216,6 +216,14 @@ def find_invitation(ctx: Ctx, token: str) -> Invitation:
     if invitation is None or email_taken(ctx, invitation.email):
         raise NotFound("invitation")
     return invitation
+
+
+def prepare_acceptance(ctx: Ctx, token: str, data: Mapping[str, Any] | Any) -> None:
+    """accept_invitation's password hash, done ahead (see actions.auth.prepare_login)."""
+    find_invitation(ctx, token)
+    form = AcceptForm(data)
+    if form.validate():
+        prepare_hash(form.password.data)
 
 
 def accept_invitation(ctx: Ctx, token: str, data: Mapping[str, Any] | Any) -> User:

@@ -35,7 +35,7 @@ def register_page(web: Web) -> Response:
                       signup_open=web.app.settings.allow_signup)
 
 
-@view(login=False, password=True)
+@view(login=False, password=lambda web: auth.prepare_register(web.ctx, web.data()))
 def register(web: Web) -> Response:
     try:
         auth.register(web.ctx, web.data())
@@ -56,7 +56,7 @@ def login_page(web: Web) -> Response:
                       signup_open=web.app.settings.allow_signup)
 
 
-@view(login=False, password=True)
+@view(login=False, password=lambda web: auth.prepare_login(web.ctx, web.data()))
 def login(web: Web) -> Response:
     data = web.data()
     try:
@@ -81,7 +81,7 @@ def account_page(web: Web) -> Response:
                       changed=web.request.query_params.get("changed") == "1")
 
 
-@view(password=True)
+@view(password=lambda web: auth.prepare_password_change(web.ctx, web.data()))
 def password_change(web: Web) -> Response:
     try:
         auth.change_password(web.ctx, web.data(), web.session_token)

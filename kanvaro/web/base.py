@@ -35,6 +35,7 @@ from kanvaro.security import (
     csrf_matches,
     mask_csrf,
     new_csrf_secret,
+    password_work,
     token_hash,
 )
 from kanvaro.settings import PASSWORD_THREADS, Settings
@@ -222,10 +223,17 @@ def bare_error(app: App, request: Request, status: int) -> Response:
 Handler = Callable[..., Response]
 
 
-def view(*, login: bool = True, password: bool = False) -> Callable[[Handler], Callable[[Request], Any]]:
+Prepare = Callable[["Web"], None]
+
+
+def view(
+    *, login: bool = True, password: Prepare | None = None
+) -> Callable[[Handler], Callable[[Request], Any]]:
     """Wrap a plain route function `fn(web, **path_params) -> Response`.
 
-    `password=True` for the views that hash or check a password: they run on threads apart."""
+    `password`, for the views that hash or check a password: a function doing that work ahead
+    (an action's prepare_*), run before the write transaction; such views run on threads apart.
+    """
 
     def decorate(fn: Handler) -> Callable[[Request], Any]:
         @functools.wraps(fn)
@@ -256,10 +264,12 @@ def view(*, login: bool = True, password: bool = False) -> Callable[[Handler], C
             fresh_csrf = csrf_secret is None
             if fresh_csrf:
                 csrf_secret = new_csrf_secret()
-            response = await anyio.to_thread.run_sync(
-                functools.partial(_handle, app, request, fn, form, session_token, csrf_secret, login),
-                limiter=app.limiter(password),
-            )
+            args = (app, request, fn, form, session_token, csrf_secret, login)
+            if password is None:
+                call = functools.partial(_handle, *args)
+            else:
+                call = functools.partial(_handle_with_passwords, password, *args)
+            response = await anyio.to_thread.run_sync(call, limiter=app.limiter(password is not None))
             ctx_new = getattr(response, "_kanvaro_cookie", None)
             if ctx_new is not None:
                 _cookie(app, response, *ctx_new)
@@ -267,27 +277,55 @@ def view(*, login: bool = True, password: bool = False) -> Callable[[Handler], C
                 _cookie(app, response, session_token or "", csrf_secret)
             return response
 
-        endpoint.password_threads = password  # type: ignore[attr-defined]
+        endpoint.password_threads = password is not None  # type: ignore[attr-defined]
         return endpoint
 
     return decorate
+
+
+def _web(
+    app: App, request: Request, db: Session, form: FormInput | None,
+    session_token: str | None, csrf_secret: str,
+) -> tuple[Web, int]:
+    """The request as a route sees it, and the organization's revision."""
+    now = datetime.now(UTC)
+    actor, revision = load_actor(db, session_token, now)
+    ctx = Ctx(db=db, actor=actor, now=now, settings=app.settings,
+              request_id=request_id(request), client_addr=client_addr(request),
+              user_agent=request.headers.get("user-agent", ""))
+    web = Web(request=request, app=app, ctx=ctx, hx=details(request), form=form,
+              csrf_token=mask_csrf(csrf_secret), session_token=session_token)
+    return web, revision
+
+
+def _handle_with_passwords(
+    prepare: Prepare, app: App, request: Request, fn: Handler, form: FormInput | None,
+    session_token: str | None, csrf_secret: str, login: bool,
+) -> Response:
+    """A password view: its argon2 work first, on a read-only transaction, then the request.
+    The write transaction (and SQLite's write lock) is not held while argon2 runs."""
+    with password_work():
+        if form is not None:
+            try:
+                run_in_transaction(
+                    app.engine,
+                    lambda db: prepare(_web(app, request, db, form, session_token, csrf_secret)[0]),
+                    write=False,
+                )
+            except Exception as exc:  # noqa: BLE001 (the request itself gives the answer)
+                log.debug("request %s: password work ahead refused: %r", request_id(request), exc)
+        return _handle(app, request, fn, form, session_token, csrf_secret, login)
 
 
 def _handle(
     app: App, request: Request, fn: Handler, form: FormInput | None,
     session_token: str | None, csrf_secret: str, login: bool,
 ) -> Response:
-    hx = details(request)
     write = request.method == "POST"
 
     def work(db: Session) -> Response:
-        now = datetime.now(UTC)
-        actor, revision = load_actor(db, session_token, now)
-        ctx = Ctx(db=db, actor=actor, now=now, settings=app.settings,
-                  request_id=request_id(request), client_addr=client_addr(request),
-                  user_agent=request.headers.get("user-agent", ""))
-        web = Web(request=request, app=app, ctx=ctx, hx=hx, form=form,
-                  csrf_token=mask_csrf(csrf_secret), session_token=session_token)
+        web, revision = _web(app, request, db, form, session_token, csrf_secret)
+        ctx, actor, hx, now = web.ctx, web.ctx.actor, web.hx, web.ctx.now
         if login and actor is None:
             if hx.partial:  # a boosted request is a navigation: it gets the 303 below
                 raise _Rollback(vary(hx_redirect("/login")))

@@ -178,7 +178,8 @@ def invitation_page(web: Web, token: str) -> Response:
     return _accept_page(web, invitation, form)
 
 
-@view(login=False, password=True)
+@view(login=False, password=lambda web: actions.prepare_acceptance(
+    web.ctx, web.request.path_params["token"], web.data()))
 def invitation_accept(web: Web, token: str) -> Response:
     try:
         actions.accept_invitation(web.ctx, token, web.data())

@@ -202,3 +202,41 @@ def test_login_ends_the_session_the_browser_already_had(db, settings, owner):
     auth.login(second, {"email": owner.email, "password": PASSWORD},
                previous_token=first.new_session_token)
     assert list(db.scalars(select(UserSession.token_hash))) == [token_hash(second.new_session_token)]
+
+
+# --- password work done ahead (docs/performance.md, "Threads") ---------------------------
+
+def row_counts(db) -> dict[str, int]:
+    from sqlmodel import SQLModel
+
+    return {t.name: db.scalar(select(func.count()).select_from(t)) for t in SQLModel.metadata.sorted_tables}
+
+
+@pytest.mark.parametrize("case", ["login", "wrong password", "unknown email", "register", "password change"])
+def test_prepare_functions_write_nothing_and_the_action_finds_the_work_done(
+    case, db, settings, owner, monkeypatch
+):
+    from kanvaro import security
+
+    ctx = make_ctx(db, owner, settings) if case == "password change" else anon(db, settings)
+    data, act = {
+        "login": ({"email": owner.email, "password": PASSWORD}, auth.login),
+        "wrong password": ({"email": owner.email, "password": "not it at all"}, auth.login),
+        "unknown email": ({"email": "nobody@acme.test", "password": PASSWORD}, auth.login),
+        "register": (GOOD, auth.register),
+        "password change": ({"current_password": PASSWORD, "new_password": "another long password"},
+                            lambda c, d: auth.change_password(c, d, None)),
+    }[case]
+    prepare = {"register": auth.prepare_register,
+               "password change": auth.prepare_password_change}.get(case, auth.prepare_login)
+    with security.password_work():
+        before = row_counts(db)
+        prepare(ctx, data)
+        assert row_counts(db) == before
+        monkeypatch.setattr(security, "_hasher", None)  # any argon2 call now fails
+        if case in ("wrong password", "unknown email"):
+            with pytest.raises(Invalid):
+                act(ctx, data)
+        else:
+            act(ctx, data)
+    assert row_counts(db) != before  # the action itself wrote (a session, an attempt, ...)

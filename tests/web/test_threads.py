@@ -5,14 +5,18 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
-from kanvaro.actions import auth
-from kanvaro.models import UserSession
+from kanvaro import security
+from kanvaro.actions import tasks as task_actions
+from kanvaro.models import AuditEntry, Invitation, Task, User
+from kanvaro.security import new_token, token_hash
 from kanvaro.settings import POSTGRES_THREADS, SQLITE_THREADS, Settings
 from kanvaro.web import base
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, now
 
 
 def test_request_threads_follow_the_database_unless_set():
@@ -46,27 +50,80 @@ def test_a_worker_runs_at_most_request_threads_requests_at_once(browser, setting
     assert peak[0] == settings.request_threads()
 
 
-def test_a_login_checking_its_password_does_not_hold_up_other_pages(browser, db, owner, monkeypatch):
-    """The password check runs on threads of its own: with one request thread (SQLite), a
-    page asked for during a login is answered before the login is."""
-    checking, release = threading.Event(), threading.Event()
-    verify = auth.verify_password
+class SlowHasher:
+    """argon2 as configured, but each call waits until the test releases it."""
 
-    def slow_verify(password_hash, password):
-        checking.set()
-        assert release.wait(10), "the test never released the login"
-        return verify(password_hash, password)
+    def __init__(self, hasher):
+        self.hasher, self.calls = hasher, []
+        self.working, self.release = threading.Event(), threading.Event()
 
-    monkeypatch.setattr(auth, "verify_password", slow_verify)
+    def __getattr__(self, name):
+        method = getattr(self.hasher, name)
+        if name not in ("hash", "verify"):
+            return method
+
+        def slow(*args):
+            self.calls.append(name)
+            self.working.set()
+            assert self.release.wait(10), "the test never released the password work"
+            return method(*args)
+
+        return slow
+
+
+def test_a_login_checking_its_password_holds_up_no_page_and_no_write(
+    browser, db, ctx, owner, project, monkeypatch
+):
+    """The password check runs on threads of its own and before the write transaction: with
+    one request thread (SQLite), a page and a status change asked for during a login are
+    answered before the login is. The check runs once; the login itself finds it done."""
+    task = task_actions.create_task(ctx, project.id, {"title": "Write docs"})
+    db.commit()
+    browser.login_as(owner)
+    hasher = SlowHasher(security._hasher)
+    monkeypatch.setattr(security, "_hasher", hasher)
     with ThreadPoolExecutor(1) as pool:
         login = pool.submit(browser.post, "/login", {"email": owner.email, "password": PASSWORD})
-        assert checking.wait(10)
-        page = browser.get("/login")
+        assert hasher.working.wait(10)
+        page = browser.get(f"/projects/{project.id}/board")
+        change = browser.post(f"/tasks/{task.id}/status", {"status": "review"}, htmx=True)
         still_checking = not login.done()
-        release.set()
+        hasher.release.set()
         answer = login.result(10)
-    assert page.status_code == 200 and "<h1" in page.text
+    assert page.status_code == 200 and "Launch" in page.text
+    assert change.status_code == 200 and 'aria-pressed="true">Review<' in change.text
     assert still_checking
     assert answer.status_code == 303 and answer.headers["location"] == "/projects"
+    assert hasher.calls == ["verify"]
     db.expire_all()
-    assert db.scalar(select(UserSession.id).where(UserSession.user_id == owner.id)) is not None
+    assert db.get(Task, task.id).status == "review"
+    assert db.scalars(select(AuditEntry.action).where(AuditEntry.actor_id == owner.id)
+                      .order_by(AuditEntry.id)).all()[-2:] == ["task.status_changed", "user.logged_in"]
+
+
+@pytest.mark.parametrize("path", ["/register", "/account/password", "/invitations/{token}"])
+def test_the_other_password_views_also_hash_ahead_and_once(path, browser, db, org, owner, monkeypatch):
+    token = new_token()
+    db.add(Invitation(organization_id=org.id, email="ivy@acme.test", role="viewer",
+                      token_hash=token_hash(token), invited_by_id=owner.id, created_at=now(),
+                      expires_at=now() + timedelta(days=7)))
+    db.commit()
+    body = {
+        "/register": {"organization_name": "Newco", "name": "Nia", "email": "nia@newco.test",
+                      "password": "long enough pw"},
+        "/account/password": {"current_password": PASSWORD, "new_password": "another long password"},
+        "/invitations/{token}": {"name": "Ivy", "password": "long enough pw"},
+    }[path]
+    if path == "/account/password":
+        browser.login_as(owner)
+    hasher = SlowHasher(security._hasher)
+    hasher.release.set()
+    monkeypatch.setattr(security, "_hasher", hasher)
+    answer = browser.post(path.replace("{token}", token), body)
+    assert answer.status_code == 303
+    assert sorted(hasher.calls) == (["hash", "verify"] if path == "/account/password" else ["hash"])
+    user = db.scalar(select(User).where(User.email == {"/register": "nia@newco.test",
+                                                       "/account/password": owner.email}
+                                        .get(path, "ivy@acme.test")))
+    db.refresh(user)
+    assert security.verify_password(user.password_hash, body.get("password") or body.get("new_password"))
