@@ -29,25 +29,29 @@ def test_request_threads_follow_the_database_unless_set():
 
 
 def test_a_worker_runs_at_most_request_threads_requests_at_once(browser, settings, monkeypatch):
-    running, peak, lock = [0], [0], threading.Lock()
-    handle = base._handle
+    running, peak, changed = [0], [0], threading.Condition()
+    handle, limit = base._handle, settings.request_threads()
 
     def slow_handle(*args, **kwargs):
-        with lock:
+        with changed:
             running[0] += 1
             peak[0] = max(peak[0], running[0])
+            changed.notify_all()
+            # Hold on until the limit's worth of requests run together (or it is clear they
+            # never will), so the peak does not depend on how fast the threads start.
+            changed.wait_for(lambda: running[0] >= limit, timeout=2)
         try:
-            time.sleep(0.05)
+            time.sleep(0.02)
             return handle(*args, **kwargs)
         finally:
-            with lock:
+            with changed:
                 running[0] -= 1
 
     monkeypatch.setattr(base, "_handle", slow_handle)
     with ThreadPoolExecutor(8) as pool:
         statuses = list(pool.map(lambda _: browser.get("/login").status_code, range(8)))
     assert statuses == [200] * 8
-    assert peak[0] == settings.request_threads()
+    assert peak[0] == limit
 
 
 class SlowHasher:
