@@ -16,9 +16,10 @@ def _flag(value: str | None, default: bool) -> bool:
 
 SQLITE_THREADS = 1
 POSTGRES_THREADS = 4
-# Views that hash or check a password (argon2id, ~0.1 s of C code without the GIL) run on
-# threads of their own, so a login does not hold up the pages of everyone else.
-PASSWORD_THREADS = 4
+# Views that hash or check a password (argon2id: ~0.1 s of C code without the GIL, and
+# 64 MiB while it runs) run on threads of their own, so a login does not hold up the pages
+# of everyone else. Two at a time keep the two cores busy and a burst of logins at 128 MiB.
+PASSWORD_THREADS = 2
 
 
 @dataclass(frozen=True)
