@@ -205,6 +205,9 @@ How each figure is taken:
   large board); both boards are full (100 cards a column), list pages 1 to 10 and the
   search for one word fill a 50-row page in both, so the two runs show the same amount
   and differ only in what sits behind it. One connection, so p50 is the service time.
+  The two servers run side by side and are measured in turns, 5 rounds of 2 s each per
+  page, so a burst of load on the shared machine falls on both alike. req/s and CPU are
+  over all the rounds; p50 and p99 are the medians of the rounds' figures.
 - **first visit**: the board's HTML plus every `/static/` file it links, as sent with gzip.
 - **profiles**: py-spy (`--nonblocking`, 200 Hz) on the worker, after the measured runs:
   the status change under the same 16-connection load (shows where requests wait), then

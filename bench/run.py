@@ -11,6 +11,7 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -51,6 +52,7 @@ from kanvaro.db import make_engine
 SECRET = "kanvaro-bench-secret-key-0123456789"
 GZ = {"Accept-Encoding": "gzip, deflate, br"}
 CONNECTIONS = 16
+SCALE_ROUNDS = 5  # the scale scenario: turns of the 1,000- and 100,000-task servers
 MEMORY_REQUESTS = 20_000
 
 
@@ -349,32 +351,78 @@ class Bench:
             server.stop()
 
     def scale(self) -> None:
-        """The same pages of a 1,000-task and a 100,000-task organization, one connection."""
-        for total in (1_000, 100_000):
-            env = self.env(f"scale-{total}")
-            engine = self.migrate(env)
-            t0 = time.monotonic()
-            org = seed_scale(engine, SECRET, total)
-            log(f"seeded {total} tasks in {time.monotonic() - t0:.1f} s")
-            engine.dispose()
-            pages = {
-                "list": [self.get(org, f"/projects/{org.big_project}?page={n}") for n in range(1, 11)],
-                "search": [self.get(org, f"/projects/{org.big_project}?q={SEARCH_WORD}")],
-                "board": [self.get(org, f"/projects/{org.big_project}/board")],
-            }
-            probes = self.probes(env["KANVARO_DATABASE_URL"], f"scale-{total}", org,
-                                 {k: v[0] for k, v in pages.items()})
-            server = Server.kanvaro(env, 1, self.tmp).start()
-            try:
-                for name, reqs in pages.items():
+        """The same pages of a 1,000-task and a 100,000-task organization, one connection.
+
+        Both servers run side by side and are measured in turns, a short run each, several
+        rounds: a burst of load on this shared machine then falls on both alike."""
+        servers, pages, probes = {}, {}, {}
+        try:
+            for total in (1_000, 100_000):
+                env = self.env(f"scale-{total}")
+                engine = self.migrate(env)
+                t0 = time.monotonic()
+                org = seed_scale(engine, SECRET, total)
+                log(f"seeded {total} tasks in {time.monotonic() - t0:.1f} s")
+                engine.dispose()
+                pages[total] = {
+                    "list": [self.get(org, f"/projects/{org.big_project}?page={n}") for n in range(1, 11)],
+                    "search": [self.get(org, f"/projects/{org.big_project}?q={SEARCH_WORD}")],
+                    "board": [self.get(org, f"/projects/{org.big_project}/board")],
+                }
+                probes[total] = self.probes(env["KANVARO_DATABASE_URL"], f"scale-{total}", org,
+                                            {k: v[0] for k, v in pages[total].items()})
+                servers[total] = Server.kanvaro(env, 1, self.tmp).start()
+            for name in ("list", "search", "board"):
+                runs = []
+                for total, server in servers.items():
+                    reqs = pages[total][name]
                     s = self.sizes(server, reqs[0])
-                    row = self.run(f"{total:,} tasks: {name}", "SQLite 1w", server, reqs,
-                                   seconds=self.scale_seconds, connections=1,
-                                   sql=probes[name].sql, bytes_raw=s["bytes_raw"],
-                                   bytes_gz=s["bytes_gz"])
+                    runs.append((f"{total:,} tasks: {name}", server, reqs,
+                                 {"sql": probes[total][name].sql, "bytes_raw": s["bytes_raw"],
+                                  "bytes_gz": s["bytes_gz"]}))
+                for total, row in zip(servers, self.in_turns(runs), strict=True):
                     self.facts.setdefault("scale", {})[(total, name)] = row
-            finally:
+        finally:
+            for server in servers.values():
                 server.stop()
+
+    def in_turns(self, runs: list[tuple[str, Server, list[Req], dict[str, Any]]]) -> list[dict[str, Any]]:
+        """Scenarios (one connection) measured in turns, SCALE_ROUNDS short runs each: req/s
+        and CPU over all the rounds, p50 and p99 the medians of the rounds'."""
+        rounds = 2 if self.args.quick else SCALE_ROUNDS
+        seconds = max(1, round(2 * self.scale_seconds / rounds))
+        paths = [self.reqfile(re.sub(r"\W+", "-", f"scale-{name}"), reqs) for name, _, reqs, _ in runs]
+        floor = self.floor_burst(1)
+        for (_, server, _, _), path in zip(runs, paths, strict=True):
+            wrk(server, path, seconds=1, connections=1)
+        got: list[list[dict[str, Any]]] = [[] for _ in runs]
+        for _ in range(rounds):
+            for i, ((_, server, _, _), path) in enumerate(zip(runs, paths, strict=True)):
+                got[i].append(wrk(server, path, seconds=seconds, connections=1))
+        rows = []
+        for (name, server, _, extra), results in zip(runs, got, strict=True):
+            raw = {k: sum(r["raw"][k] for r in results)
+                   for k in ("requests", "duration_us", "connect", "read", "write", "timeout",
+                             "status", "c2", "c3", "c304", "c4", "c5")}
+            requests = max(1, raw["requests"])
+            unexpected = raw["c3"] + raw["c304"] + raw["c4"] + raw["c5"]
+            result = {
+                "requests": raw["requests"], "rps": raw["requests"] / (raw["duration_us"] / 1e6),
+                "p50": statistics.median(r["p50"] for r in results),
+                "p90": statistics.median(r["p90"] for r in results),
+                "p99": statistics.median(r["p99"] for r in results),
+                "max": max(r["max"] for r in results),
+                "errors": sum(r["errors"] for r in results) + unexpected, "unexpected": unexpected,
+                "cpu_ms": sum(r["cpu_ms"] * r["requests"] for r in results) / requests, "raw": raw,
+            }
+            row = {"scenario": name, "config": "SQLite 1w", **result,
+                   "peak_rss_mb": server.memory()["hwm_kb"] / 1024, **floor, **extra}
+            self.rows.append(row)
+            each = ", ".join(f"{r['p50']:.1f}" for r in results)
+            log(f"SQLite 1w {name}: {result['rps']:.0f} req/s, CPU {result['cpu_ms']:.2f} ms/req, "
+                f"p50 {result['p50']:.1f} ms (rounds: {each}), errors {result['errors']}")
+            rows.append(row)
+        return rows
 
     def postgres(self) -> None:
         from tests.pg import PostgresServer
