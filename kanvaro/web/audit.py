@@ -8,7 +8,7 @@ from starlette.responses import Response
 from kanvaro.loaders import org_users
 from kanvaro.models import AuditEntry, User
 from kanvaro.permissions import require
-from kanvaro.web.base import Web, view
+from kanvaro.web.base import Web, page_href, view
 
 PAGE_SIZE = 50
 ENTITY_TYPES: dict[str, str] = {
@@ -55,4 +55,5 @@ def audit_log(web: Web) -> Response:
     return web.render(
         "audit.html", block="results", entries=rows[:PAGE_SIZE], entity_type=entity_type,
         actor_id=actor_id, page=page, has_next=has_next, people=people, ENTITY_TYPES=ENTITY_TYPES,
+        page_href=page_href({"entity_type": entity_type, "actor": actor_id}),
     )

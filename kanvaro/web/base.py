@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import anyio
 import anyio.to_thread
@@ -190,6 +190,12 @@ def load_actor(db: Session, token: str | None, now: datetime) -> tuple[Actor | N
     actor = Actor.build(id=uid, organization_id=org_id, name=name, email=email, role=role,
                         custom_permissions=custom or ())
     return actor, revision
+
+
+def page_href(filters: dict[str, Any]) -> Callable[[int], str]:
+    """`href(n)` for the pager macro: page n of the same list, with the filters that are set."""
+    kept = {k: v for k, v in filters.items() if v not in (None, "")}
+    return lambda n: "?" + urlencode({**kept, "page": n})
 
 
 def etag_for(app: App, actor: Actor, revision: int, csrf_secret: str, hx: HtmxDetails,

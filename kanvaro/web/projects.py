@@ -11,7 +11,7 @@ from kanvaro.loaders import get_project, visible_projects_clause
 from kanvaro.models import Project, ProjectMember, User
 from kanvaro.models.work import PROJECT_STATUSES
 from kanvaro.permissions import require
-from kanvaro.web.base import Web, view
+from kanvaro.web.base import Web, page_href, view
 
 PAGE_SIZE = 50
 # Plain rows, not ORM objects: the list shows these columns only.
@@ -49,6 +49,7 @@ def project_list(web: Web) -> Response:
     return web.render(
         "projects/list.html", block="results", projects=rows, status=status, q=q,
         page=page, pages=max(1, -(-total // PAGE_SIZE)), total=total,
+        page_href=page_href({"q": q, "status": status}),
     )
 
 

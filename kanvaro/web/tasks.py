@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from sqlalchemy import bindparam, case, func, nulls_last, select, union_all
 from starlette.responses import Response
@@ -17,7 +17,7 @@ from kanvaro.loaders import get_project, get_story, get_task, project_people, pr
 from kanvaro.models import Project, Story, Task, User
 from kanvaro.models.work import PRIORITIES, TASK_STATUSES
 from kanvaro.permissions import require
-from kanvaro.web.base import Web, view
+from kanvaro.web.base import Web, page_href, view
 
 PAGE_SIZE = 50
 COUNT_CAP = 2000
@@ -91,9 +91,6 @@ def project_page(
     ).all()
     kept = {k: v for k, v in f.items() if v and not (k == "sort" and v == "number")}
 
-    def query_for(n: int) -> str:
-        return urlencode({**kept, "page": n})
-
     if task_form is None and ctx.user.can("task:create"):
         task_form = TaskForm(stories=[(s.id, s.title) for s in stories if s.id is not None],
                              people=people)
@@ -104,7 +101,7 @@ def project_page(
         tasks=rows, total=min(total, COUNT_CAP), capped=total > COUNT_CAP, page=page,
         pages=max(1, -(-total // PAGE_SIZE)),
         has_next=page * PAGE_SIZE < total or (total > COUNT_CAP and len(rows) == PAGE_SIZE),
-        query_for=query_for, today=ctx.now.date(),
+        page_href=page_href(kept), today=ctx.now.date(),
         task_form=task_form or TaskForm(stories=[], people=[]),
         story_form=story_form or StoryForm(),
     )

@@ -80,6 +80,9 @@ def test_the_log_is_paginated(browser, db, org, owner):
     third = browser.get("/audit?page=3").text
     assert entity_ids(third) == list(range(20, 0, -1))
     assert 'rel="next"' not in third and 'rel="prev"' in third
+    filtered = browser.get(f"/audit?entity_type=project&actor={owner.id}&page=2").text
+    assert f'href="?entity_type=project&amp;actor={owner.id}&amp;page=3" rel="next">Older<' in filtered
+    assert f'href="?entity_type=project&amp;actor={owner.id}&amp;page=1" rel="prev">Newer<' in filtered
 
 
 def test_team_actions_and_logins_appear_under_their_spec_names(browser, db, org, owner):

@@ -160,6 +160,9 @@ def test_list_is_paginated(me, db, org, owner):
     second = me.get("/projects?page=2")
     assert listed_names(second.text) == ["P01", "P00"]
     assert me.get("/projects?page=abc").status_code == 200
+    # The pager keeps the filters: page 2 of a search is page 2 of the same search.
+    found = me.get("/projects?q=P&status=planning").text
+    assert "Page 1 of 2" in found and 'href="?q=P&amp;status=planning&amp;page=2" rel="next"' in found
 
 
 # --- new and create -------------------------------------------------------------------
