@@ -40,6 +40,7 @@ from kanvaro.security import (
 )
 from kanvaro.settings import PASSWORD_THREADS, Settings
 from kanvaro.templating import render_html
+from kanvaro.web.bodies import body_is_utf8
 
 log = logging.getLogger("kanvaro.web")
 MAX_ID = 2**62
@@ -54,7 +55,7 @@ ERROR_TEXT = {
     409: ("Changed meanwhile", "Someone else changed this while you were editing it."),
     413: ("Too large", "What you sent is larger than this server accepts."),
     422: ("Check your input", "Some fields need attention."),
-    429: ("Too many attempts", "Too many failed attempts; wait a few minutes and try again."),
+    429: ("Too many attempts", "Too many attempts in a short time; wait a while and try again."),
     500: ("Something went wrong", "The server could not finish your request. Nothing was changed."),
     503: ("Temporarily unavailable", "The service is temporarily unavailable; try again shortly."),
 }
@@ -198,15 +199,22 @@ def page_href(filters: dict[str, Any]) -> Callable[[int], str]:
     return lambda n: "?" + urlencode({**kept, "page": n})
 
 
-def etag_for(app: App, actor: Actor, revision: int, csrf_secret: str, hx: HtmxDetails,
-             now: datetime) -> str:
-    """Everything a logged-in page depends on: the org's data, who asks, the day, the build."""
+def etag_for(app: App, resource: str, actor: Actor, revision: int, csrf_secret: str,
+             hx: HtmxDetails, now: datetime) -> str:
+    """Everything a logged-in page depends on: the address itself (so one page's tag never
+    answers for another, issue 9), the org's data, who asks, the day, the build."""
     key = "|".join((
-        app.build, str(revision), str(actor.id), actor.role, ",".join(sorted(actor.permissions)),
+        resource, app.build, str(revision), str(actor.id), actor.role,
+        ",".join(sorted(actor.permissions)),
         csrf_secret, "1" if hx.request else "0", "1" if hx.boosted else "0",
         now.date().isoformat(),
     ))
     return 'W/"' + hashlib.blake2b(key.encode(), digest_size=12).hexdigest() + '"'
+
+
+def _tags(header: str) -> set[str]:
+    """The entity tags of an If-None-Match header."""
+    return {tag.strip() for tag in header.split(",") if tag.strip()}
 
 
 def _cookie(app: App, response: Response, session: str, csrf: str) -> None:
@@ -256,6 +264,9 @@ def view(
             session_token = cookie.get("s") if isinstance(cookie.get("s"), str) else None
             form = None
             if request.method == "POST":
+                body = await request.body()  # form() below reads it from here
+                if not body_is_utf8(request.headers.get("content-type", ""), body):
+                    return bare_error(app, request, 400)
                 try:
                     raw = await request.form(max_files=0, max_fields=2000, max_part_size=app.settings.max_body_bytes)
                 except TooLarge:
@@ -341,8 +352,9 @@ def _handle(
         etag = None
         if request.method == "GET" and actor is not None:
             # Conditional GET: answered before any rendering when nothing it shows changed.
-            etag = etag_for(app, actor, revision, csrf_secret, hx, now)
-            if etag in request.headers.get("if-none-match", ""):
+            resource = request.url.path + "?" + request.url.query
+            etag = etag_for(app, resource, actor, revision, csrf_secret, hx, now)
+            if etag in _tags(request.headers.get("if-none-match", "")):
                 return Response(status_code=304, headers={"ETag": etag, **PRIVATE})
         try:
             response = fn(web, **request.path_params)
