@@ -31,6 +31,7 @@ ACTIONS: tuple[str, ...] = (
     "user.role_changed",
     "user.deactivated",
     "user.password_changed",
+    "user.sessions_ended",
     "role.created",
     "role.updated",
     "role.deleted",

@@ -35,6 +35,7 @@ class Settings:
     max_body_bytes: int = 1_000_000
     run_mail_sender: bool = True
     threads: int = 0  # request threads per worker; 0: chosen by database (see request_threads)
+    registrations_per_hour: int = 10  # organizations one client address may register an hour
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -53,6 +54,7 @@ class Settings:
             "allow_signup": _flag(env.get("KANVARO_ALLOW_SIGNUP"), True),
             "max_body_bytes": int(env.get("KANVARO_MAX_BODY_BYTES") or 1_000_000),
             "threads": int(env.get("KANVARO_THREADS") or 0),
+            "registrations_per_hour": int(env.get("KANVARO_REGISTRATIONS_PER_HOUR") or 10),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -50,6 +50,8 @@ def discovered() -> dict[str, Callable[..., Any]]:
 NOT_ACTIONS: dict[str, str] = {
     "auth.start_session": "building block of register/login/accept_invitation, which audit",
     "auth.email_taken": "read-only check",
+    "auth.throttled": "read-only check",
+    "auth.record_failure": "building block of login/register/change_password: a refused attempt",
     "projects.project_form": "builds a form for the pages",
     "tasks.task_form": "builds a form for the pages",
     "tasks.status_state": "read-only: what the status control shows",
@@ -195,6 +197,8 @@ CASES: dict[str, list[Case]] = {
     ],
     "auth.logout": [Case("user.logged_out", "user", _logout)],
     "auth.change_password": [Case("user.password_changed", "user", _password_change)],
+    "auth.end_other_sessions": [Case("user.sessions_ended", "user", lambda w: (
+        auth.end_other_sessions(w.ctx(w.member), None), w.member.id)[1])],
     "projects.create_project": [Case("project.created", "project", lambda w: projects.create_project(
         w.ctx(w.owner), {"name": "Fresh", "status": "planning", "priority": "low"}).id)],
     "projects.update_project": [Case("project.updated", "project", _project_update)],

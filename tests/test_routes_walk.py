@@ -45,6 +45,7 @@ PERMISSION_FREE = {
     "/login": "the person is not logged in yet: the password is the check",
     "/logout": "ends one's own session only",
     "/account/password": "changes one's own password: the current password is the check",
+    "/account/sessions/end-others": "ends one's own other sessions only",
     "/invitations/{token}": "the invited person has no account yet: the secret token is the check",
 }
 
@@ -156,6 +157,7 @@ POSTS: dict[str, Payload] = {
     "/logout": lambda w: {},
     "/account/password": lambda w: {"current_password": "correct horse battery",
                                     "new_password": "another long password"},
+    "/account/sessions/end-others": lambda w: {},
     "/projects": lambda w: {"name": "Walked", "status": "planning", "priority": "low"},
     "/projects/{project_id}": lambda w: [
         ("name", "Renamed"), ("status", "active"), ("priority", "high"),
@@ -347,7 +349,7 @@ def test_post_route_checks_a_permission_in_an_action_and_refusals_write_nothing(
 def test_permission_free_post_routes_work_without_a_permission(path, worlds, browser, engine, recorded):
     """They are free of permission checks on purpose: each works for someone who holds none."""
     alpha, _ = worlds
-    if path in ("/logout", "/account/password"):
+    if path in ("/logout", "/account/password", "/account/sessions/end-others"):
         browser.login_as(alpha.users["viewer"])
     before = dump(engine)
     response = browser.post(alpha.url(path), POSTS[path](alpha))

@@ -12,7 +12,7 @@ from kanvaro import audit
 from kanvaro.context import Ctx
 from kanvaro.errors import Forbidden, Invalid, Throttled
 from kanvaro.forms.auth import LoginForm, PasswordForm, RegisterForm
-from kanvaro.models import LoginAttempt, Organization, User, UserSession
+from kanvaro.models import AuditEntry, LoginAttempt, Organization, User, UserSession
 from kanvaro.security import (
     hash_password,
     new_token,
@@ -22,9 +22,16 @@ from kanvaro.security import (
     verify_password,
 )
 
+# Failed password checks (logins and password changes) within LOGIN_WINDOW, counted three
+# ways (docs/decisions.md, "Login throttling"): a stranger's guesses at an email lock out only
+# the stranger's own address, so the owner can still log in from theirs, until guesses from
+# many addresses together pass the much larger per-email count.
 LOGIN_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_EMAIL = 5
-MAX_FAILURES_PER_ADDRESS = 20
+MAX_FAILURES_PER_PAIR = 5  # one email from one client address
+MAX_FAILURES_PER_EMAIL = 100  # one email from all addresses
+MAX_FAILURES_PER_ADDRESS = 20  # one address, whatever the emails
+# Open sign-up: organizations one client address may register per hour (issue 9).
+REGISTRATION_WINDOW = timedelta(hours=1)
 LOGIN_ERROR = "That email and password do not match an account."
 # Registration cannot hide a taken email without email verification; the text confirms
 # nothing by itself, and each such refusal counts against the client address's limit.
@@ -55,14 +62,15 @@ def register(ctx: Ctx, data: Mapping[str, Any] | Any) -> User:
     """Create an organization with its owner, and log the owner in."""
     if not ctx.settings.allow_signup:
         raise Forbidden("signup is closed")
-    if _recent_failures(ctx, LoginAttempt.client_addr, ctx.client_addr) >= MAX_FAILURES_PER_ADDRESS:
+    if _address_throttled(ctx):
         raise Throttled("too many failed attempts from this address")
+    if _registrations_throttled(ctx):
+        raise Throttled("too many registrations from this address")
     form = RegisterForm(data)
     valid = form.validate()
     if valid and email_taken(ctx, form.email.data):
         # Recorded without the email: probing must not lock the account owner out of login.
-        ctx.db.execute(insert(LoginAttempt).values(email="", client_addr=ctx.client_addr, created_at=ctx.now))
-        ctx.notes["commit_on_error"] = True
+        record_failure(ctx, "")
         form.email.errors = [REGISTER_TAKEN]
         valid = False
     if not valid:
@@ -90,11 +98,41 @@ def register(ctx: Ctx, data: Mapping[str, Any] | Any) -> User:
     return user
 
 
-def _recent_failures(ctx: Ctx, column: Any, value: str) -> int:
+def _recent_failures(ctx: Ctx, *where: Any) -> int:
     since = ctx.now - LOGIN_WINDOW
     return ctx.db.scalar(
-        select(func.count()).where(column == value, LoginAttempt.created_at >= since)
+        select(func.count()).where(*where, LoginAttempt.created_at >= since)
     ) or 0
+
+
+def _address_throttled(ctx: Ctx) -> bool:
+    return _recent_failures(ctx, LoginAttempt.client_addr == ctx.client_addr) >= MAX_FAILURES_PER_ADDRESS
+
+
+def throttled(ctx: Ctx, email: str) -> bool:
+    """Whether a password check for this email, from ctx's address, is refused for now."""
+    return (
+        _recent_failures(ctx, LoginAttempt.email == email,
+                         LoginAttempt.client_addr == ctx.client_addr) >= MAX_FAILURES_PER_PAIR
+        or _recent_failures(ctx, LoginAttempt.email == email) >= MAX_FAILURES_PER_EMAIL
+        or _address_throttled(ctx)
+    )
+
+
+def record_failure(ctx: Ctx, email: str) -> None:
+    """A failed password check, kept even though the request is refused (its own commit)."""
+    ctx.db.execute(insert(LoginAttempt).values(email=email, client_addr=ctx.client_addr,
+                                               created_at=ctx.now))
+    ctx.notes["commit_on_error"] = True
+
+
+def _registrations_throttled(ctx: Ctx) -> bool:
+    since = ctx.now - REGISTRATION_WINDOW
+    made = ctx.db.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "organization.created", AuditEntry.created_at >= since,
+        AuditEntry.client_addr == ctx.client_addr,
+    )) or 0
+    return made >= ctx.settings.registrations_per_hour
 
 
 def _login_attempt(ctx: Ctx, data: Mapping[str, Any] | Any) -> tuple[LoginForm, User | None]:
@@ -103,10 +141,7 @@ def _login_attempt(ctx: Ctx, data: Mapping[str, Any] | Any) -> tuple[LoginForm, 
     if not form.validate():
         raise Invalid(form)
     email = form.email.data
-    if (
-        _recent_failures(ctx, LoginAttempt.email, email) >= MAX_FAILURES_PER_EMAIL
-        or _recent_failures(ctx, LoginAttempt.client_addr, ctx.client_addr) >= MAX_FAILURES_PER_ADDRESS
-    ):
+    if throttled(ctx, email):
         raise Throttled("too many failed logins")
     return form, ctx.db.scalar(select(User).where(User.email == email))
 
@@ -121,7 +156,7 @@ def prepare_login(ctx: Ctx, data: Mapping[str, Any] | Any) -> None:
 
 
 def prepare_register(ctx: Ctx, data: Mapping[str, Any] | Any) -> None:
-    if _recent_failures(ctx, LoginAttempt.client_addr, ctx.client_addr) >= MAX_FAILURES_PER_ADDRESS:
+    if _address_throttled(ctx) or _registrations_throttled(ctx):
         return
     form = RegisterForm(data)
     if ctx.settings.allow_signup and form.validate() and not email_taken(ctx, form.email.data):
@@ -133,7 +168,7 @@ def prepare_password_change(ctx: Ctx, data: Mapping[str, Any] | Any) -> None:
         return
     stored = ctx.db.scalar(select(User.password_hash).where(User.id == ctx.actor.id))
     form = PasswordForm(data)
-    if stored and form.validate():
+    if stored and form.validate() and not throttled(ctx, ctx.actor.email):
         prepare_check(stored, form.current_password.data)
         if verify_password(stored, form.current_password.data):
             prepare_hash(form.new_password.data)
@@ -148,20 +183,20 @@ def login(ctx: Ctx, data: Mapping[str, Any] | Any, previous_token: str | None = 
     email = form.email.data
     ok = verify_password(user.password_hash if user else None, form.password.data)
     if not ok or user is None or not user.is_active:
-        ctx.db.execute(
-            insert(LoginAttempt).values(email=email, client_addr=ctx.client_addr, created_at=ctx.now)
-        )
+        record_failure(ctx, email)
         if user is not None:
             audit.record(
                 ctx, "user.login_failed", "user", user.id, {},
                 organization_id=user.organization_id, actor_id=user.id,
             )
-        ctx.notes["commit_on_error"] = True
         form.password.errors = [LOGIN_ERROR]
         form.password.data = ""
         raise Invalid(form)
     assert user.id is not None
-    ctx.db.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
+    # Only this address's count is cleared: a success here says nothing of other addresses'
+    # guesses, which keep counting towards the per-email limit.
+    ctx.db.execute(delete(LoginAttempt).where(LoginAttempt.email == email,
+                                              LoginAttempt.client_addr == ctx.client_addr))
     if previous_token:
         ctx.db.execute(delete(UserSession).where(UserSession.token_hash == token_hash(previous_token)))
     audit.record(
@@ -185,9 +220,12 @@ def change_password(ctx: Ctx, data: Mapping[str, Any] | Any, session_token: str 
     user = ctx.db.scalar(select(User).where(User.id == ctx.user.id, User.organization_id == ctx.org_id))
     if user is None:
         raise Forbidden("no such user")
+    if throttled(ctx, user.email):
+        raise Throttled("too many failed password checks")
     form = PasswordForm(data)
     valid = form.validate()
     if valid and not verify_password(user.password_hash, form.current_password.data):
+        record_failure(ctx, user.email)
         form.current_password.errors = ["That is not your current password."]
         valid = False
     if not valid:
@@ -200,3 +238,14 @@ def change_password(ctx: Ctx, data: Mapping[str, Any] | Any, session_token: str 
     ended = ctx.db.execute(others).rowcount
     ctx.db.flush()
     audit.record(ctx, "user.password_changed", "user", user.id, {"other_sessions_ended": [None, ended]})
+
+
+def end_other_sessions(ctx: Ctx, session_token: str | None) -> int:
+    """Log out everywhere else (SPEC §6): every session of the actor but this one ends."""
+    others = delete(UserSession).where(UserSession.user_id == ctx.user.id)
+    if session_token:
+        others = others.where(UserSession.token_hash != token_hash(session_token))
+    ended = ctx.db.execute(others).rowcount
+    audit.record(ctx, "user.sessions_ended", "user", ctx.user.id, {"sessions_ended": [None, ended]})
+    return int(ended)
+

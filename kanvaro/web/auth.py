@@ -77,8 +77,16 @@ def logout(web: Web) -> Response:
 
 @view()
 def account_page(web: Web) -> Response:
+    ended = web.request.query_params.get("ended", "")
     return web.render("auth/account.html", block="form", form=PasswordForm(),
-                      changed=web.request.query_params.get("changed") == "1")
+                      changed=web.request.query_params.get("changed") == "1",
+                      ended=int(ended) if ended.isdigit() and len(ended) < 6 else None)
+
+
+@view()
+def end_other_sessions(web: Web) -> Response:
+    ended = auth.end_other_sessions(web.ctx, web.session_token)
+    return web.done(f"/account?ended={ended}")
 
 
 @view(password=lambda web: auth.prepare_password_change(web.ctx, web.data()))

@@ -145,13 +145,40 @@ def test_login_with_missing_fields_is_invalid_and_not_counted(db, settings):
     assert count(db, LoginAttempt) == 0
 
 
-def test_five_failures_for_one_email_block_even_the_right_password(db, settings, owner):
+def test_five_failures_from_one_address_block_that_address_even_with_the_right_password(
+        db, settings, owner):
+    for _ in range(auth.MAX_FAILURES_PER_PAIR):
+        with pytest.raises(Invalid):
+            auth.login(anon(db, settings, "10.0.1.1"), {"email": owner.email, "password": "nope nope"})
+    with pytest.raises(Throttled):
+        auth.login(anon(db, settings, "10.0.1.1"), {"email": owner.email, "password": PASSWORD})
+    assert count(db, UserSession) == 0
+
+
+def test_a_strangers_failures_do_not_lock_the_owner_out_from_their_own_address(db, settings, owner):
+    for _ in range(auth.MAX_FAILURES_PER_PAIR + 3):
+        with pytest.raises((Invalid, Throttled)):
+            auth.login(anon(db, settings, "10.6.0.1"), {"email": owner.email, "password": "nope nope"})
+    auth.login(anon(db, settings, "10.0.0.7"), {"email": owner.email, "password": PASSWORD})
+    assert count(db, UserSession) == 1
+
+
+def test_failures_from_many_addresses_block_the_email_everywhere(db, settings, owner):
     for i in range(auth.MAX_FAILURES_PER_EMAIL):
         with pytest.raises(Invalid):
-            auth.login(anon(db, settings, f"10.0.1.{i}"), {"email": owner.email, "password": "nope nope"})
+            auth.login(anon(db, settings, f"10.1.{i // 4}.{i % 4}"),
+                       {"email": owner.email, "password": "nope nope"})
     with pytest.raises(Throttled):
-        auth.login(anon(db, settings, "10.0.9.9"), {"email": owner.email, "password": PASSWORD})
+        auth.login(anon(db, settings, "10.9.9.9"), {"email": owner.email, "password": PASSWORD})
     assert count(db, UserSession) == 0
+
+
+def test_a_success_clears_only_its_own_addresss_failures(db, settings, owner):
+    for addr in ("10.0.0.1", "10.0.0.1", "10.3.3.3"):
+        with pytest.raises(Invalid):
+            auth.login(anon(db, settings, addr), {"email": owner.email, "password": "nope nope"})
+    auth.login(anon(db, settings, "10.0.0.1"), {"email": owner.email, "password": PASSWORD})
+    assert list(db.scalars(select(LoginAttempt.client_addr))) == ["10.3.3.3"]
 
 
 def test_twenty_failures_from_one_address_block_other_emails(db, settings, owner):
@@ -166,7 +193,7 @@ def test_twenty_failures_from_one_address_block_other_emails(db, settings, owner
 
 def test_failures_older_than_the_window_do_not_count(db, settings, owner):
     old = now() - auth.LOGIN_WINDOW - timedelta(minutes=1)
-    for _ in range(auth.MAX_FAILURES_PER_EMAIL):
+    for _ in range(auth.MAX_FAILURES_PER_PAIR):
         db.execute(insert(LoginAttempt).values(email=owner.email, client_addr="10.0.0.1",
                                                created_at=old))
     auth.login(anon(db, settings), {"email": owner.email, "password": PASSWORD})
@@ -174,7 +201,7 @@ def test_failures_older_than_the_window_do_not_count(db, settings, owner):
 
 
 def test_successful_login_clears_that_emails_failures(db, settings, owner):
-    for _ in range(auth.MAX_FAILURES_PER_EMAIL - 1):
+    for _ in range(auth.MAX_FAILURES_PER_PAIR - 1):
         with pytest.raises(Invalid):
             auth.login(anon(db, settings), {"email": owner.email, "password": "nope nope"})
     auth.login(anon(db, settings), {"email": owner.email, "password": PASSWORD})

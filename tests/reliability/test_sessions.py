@@ -18,7 +18,7 @@ from starlette.testclient import TestClient
 from kanvaro.actions.auth import (
     LOGIN_ERROR,
     MAX_FAILURES_PER_ADDRESS,
-    MAX_FAILURES_PER_EMAIL,
+    MAX_FAILURES_PER_PAIR,
     REGISTER_TAKEN,
 )
 from kanvaro.app import create_app
@@ -175,8 +175,8 @@ def test_password_change_needs_a_login(browser):
 
 # --- throttling -----------------------------------------------------------------------
 
-def test_failures_per_email_are_throttled_across_two_workers(browser, other_app, owner, db):
-    for i in range(MAX_FAILURES_PER_EMAIL):  # alternate the workers
+def test_failures_per_email_and_address_are_throttled_across_two_workers(browser, other_app, owner, db):
+    for i in range(MAX_FAILURES_PER_PAIR):  # alternate the workers
         r = login(browser if i % 2 else other_app, owner.email, "wrong password")
         assert r.status_code == 422
     for worker in (browser, other_app):
@@ -195,13 +195,13 @@ def test_failures_per_address_are_throttled_across_two_workers(browser, other_ap
 
 
 def test_a_success_before_the_limit_clears_the_email_count(browser, owner):
-    for _ in range(MAX_FAILURES_PER_EMAIL - 1):
+    for _ in range(MAX_FAILURES_PER_PAIR - 1):
         login(browser, owner.email, "wrong password")
     assert login(browser, owner.email).status_code == 303
     fresh = Browser(browser.client, browser.settings, browser.engine)
     browser.client.cookies.clear()
     fresh._set_cookie()
-    for _ in range(MAX_FAILURES_PER_EMAIL - 1):
+    for _ in range(MAX_FAILURES_PER_PAIR - 1):
         assert login(fresh, owner.email, "wrong password").status_code == 422
 
 
@@ -236,7 +236,7 @@ def test_registration_with_a_taken_email_confirms_nothing_and_is_throttled(brows
 
 def test_registration_probes_do_not_lock_the_account_owner_out(browser, other_app, owner):
     body = {"organization_name": "Probe", "name": "Probe", "password": "long enough password"}
-    for _ in range(MAX_FAILURES_PER_EMAIL + 1):
+    for _ in range(MAX_FAILURES_PER_PAIR + 1):
         browser.post("/register", {**body, "email": owner.email})
     assert login(other_app, owner.email).status_code == 303
 

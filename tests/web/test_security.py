@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from kanvaro.actions.auth import LOGIN_ERROR, MAX_FAILURES_PER_EMAIL
+from kanvaro.actions.auth import LOGIN_ERROR, MAX_FAILURES_PER_PAIR
 from kanvaro.app import create_app
 from kanvaro.models import AuditEntry, LoginAttempt, Project, UserSession
 from kanvaro.security import SESSION_COOKIE, CookieSigner, mask_csrf, new_csrf_secret
@@ -219,18 +219,18 @@ def test_a_deactivated_user_is_logged_out_on_the_next_request(browser, owner, db
 # --- login throttling -----------------------------------------------------------------
 
 def test_repeated_failures_are_throttled_with_429_even_for_the_right_password(browser, owner, db):
-    for _ in range(MAX_FAILURES_PER_EMAIL):
+    for _ in range(MAX_FAILURES_PER_PAIR):
         assert _login(browser, owner.email, "wrong password").status_code == 422
     r = _login(browser, owner.email)
     assert r.status_code == 429 and "Too many attempts" in r.text
     assert count(db, UserSession) == 0
-    assert count(db, LoginAttempt) == MAX_FAILURES_PER_EMAIL
+    assert count(db, LoginAttempt) == MAX_FAILURES_PER_PAIR
     failures = db.scalars(select(AuditEntry.action).where(AuditEntry.action == "user.login_failed"))
-    assert len(list(failures)) == MAX_FAILURES_PER_EMAIL
+    assert len(list(failures)) == MAX_FAILURES_PER_PAIR
 
 
 def test_throttling_is_an_htmx_fragment_for_htmx(browser, owner):
-    for _ in range(MAX_FAILURES_PER_EMAIL):
+    for _ in range(MAX_FAILURES_PER_PAIR):
         _login(browser, owner.email, "wrong password")
     r = browser.post("/login", {"email": owner.email, "password": PASSWORD}, htmx=True)
     assert r.status_code == 429 and not r.text.startswith(FULL_PAGE)
@@ -238,7 +238,7 @@ def test_throttling_is_an_htmx_fragment_for_htmx(browser, owner):
 
 def test_throttling_holds_across_app_processes_because_it_lives_in_the_db(browser, owner,
                                                                            settings):
-    for _ in range(MAX_FAILURES_PER_EMAIL):
+    for _ in range(MAX_FAILURES_PER_PAIR):
         _login(browser, owner.email, "wrong password")
     other_worker = create_app(settings)
     try:
