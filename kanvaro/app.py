@@ -18,6 +18,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope, Send
 
+from kanvaro import logs
 from kanvaro.db import make_engine
 from kanvaro.mail import sender_lifespan
 from kanvaro.middleware import Guard
@@ -89,6 +90,7 @@ def routes() -> list[Any]:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
+    logs.install()
     engine = make_engine(settings.database_url)
     state = App(
         settings=settings,
