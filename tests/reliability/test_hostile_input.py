@@ -8,8 +8,11 @@ tenant), with fields left out, repeated, and unknown fields added. The propertie
 - never a 5xx, never a trace in the page;
 - a refused request (4xx) changes no row of any table (a failed login records its attempt);
 - an accepted request stores exactly what was sent, as the form's rules read it
-  (first value of a repeated field, text trimmed, email lower-cased, invalid UTF-8 bytes
-  decoded as U+FFFD).
+  (first value of a repeated field, text trimmed, email lower-cased); a body with invalid
+  UTF-8 answers 400 and writes nothing (issue 9).
+
+Two more properties (issue 9): every id route answers 404 for any digit string up to 10,000
+digits long, and login follows a `next` drawn from all of Unicode only as same-site ASCII.
 
 Bodies over settings.max_body_bytes answer 413, with and without a Content-Length.
 """
@@ -23,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qsl, quote_plus
+from urllib.parse import parse_qsl, quote, quote_plus
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -44,8 +47,9 @@ from kanvaro.models import (
 from kanvaro.models.work import PRIORITIES, PROJECT_STATUSES, STORY_STATUSES, TASK_STATUSES
 from kanvaro.permissions import PERMISSIONS, ROLES
 from kanvaro.security import hash_password, token_hash, verify_password
+from kanvaro.settings import Settings
 from tests.factories import PASSWORD, now
-from tests.reliability.conftest import World, diff_dumps, dump
+from tests.reliability.conftest import World, app_routes, diff_dumps, dump, fill
 
 # `make test` runs a fixed set of examples (the same every run, so CI never flakes on a fresh
 # draw); `make fuzz` draws new ones, many more, to find what the fixed set misses.
@@ -53,6 +57,14 @@ MAX_EXAMPLES = int(os.environ.get("KANVARO_FUZZ_EXAMPLES", "25"))
 DERANDOMIZE = os.environ.get("KANVARO_FUZZ_RANDOM") != "1"
 EXAMPLES_RUN: dict[str, int] = {}  # form -> examples run (printed at the end of the module)
 _seq = itertools.count(1)
+
+
+@pytest.fixture(name="settings")
+def roomy_settings(settings: Settings) -> Settings:  # noqa: F811 (the suite's own fixture, widened)
+    """Registration examples must reach the form, not the per-address sign-up limit."""
+    from dataclasses import replace
+
+    return replace(settings, registrations_per_hour=100_000)
 
 
 class Raw(bytes):
@@ -464,9 +476,10 @@ def run_form(name: str, browser: Any, engine: Any, world: World) -> None:
         accepted = r.status_code == 303 or (r.status_code == 200 and spec.method == "POST")
         if not accepted:
             assert r.status_code in (400, 404, 409, 422, 429), (r.status_code, r.text[-800:])
-            if name in ("login", "register"):
+            if name in ("login", "register", "password change"):
                 # A failed login is recorded (attempt, audit entry); so is a registration
-                # refused for a taken email (an attempt of the address, docs/security.md).
+                # refused for a taken email (an attempt of the address, docs/security.md),
+                # and a wrong current password (an attempt of the email, issue 9).
                 changed = set(diff_dumps(before, after))
                 allowed = {"login_attempt", "audit_entry", "organization"} if name == "login" else {"login_attempt"}
                 assert changed <= allowed, changed
@@ -551,3 +564,64 @@ def test_a_nul_in_a_query_string_is_400(browser, engine, world, url):
     browser.login_as(world.owner)
     r = browser.get(url.format(p=world.project_id))
     assert r.status_code == 400 and "Bad request" in r.text
+
+
+# --- issue 9: ids of any length, `next` from all of Unicode -----------------------------
+
+ID_ROUTES = [(m, p, r) for m, p, r in app_routes()
+             if any(c.regex == "[0-9]+" for c in r.param_convertors.values())]
+
+
+@settings(max_examples=MAX_EXAMPLES * 2, deadline=None, derandomize=DERANDOMIZE,
+          suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def _long_ids(data: Any, browser: Any, engine: Any, world: World) -> None:
+    method, path, route = data.draw(st.sampled_from(ID_ROUTES), label="route")
+    digits = data.draw(st.one_of(
+        st.text("0123456789", min_size=20, max_size=10_000),
+        st.integers(4_290, 10_000).map(lambda n: "9" * n),
+        st.integers(1, 60).map(lambda n: "0" * n + "1" + "0" * 19),
+    ), label="digits")
+    params = {k: digits if c.regex == "[0-9]+" else v
+              for (k, c), v in zip(route.param_convertors.items(),
+                                   (world.params()[k] for k in route.param_convertors))}
+    url = fill(route, params)
+    before = dump(engine)
+    r = browser.get(url) if method == "GET" else browser.post(url, {"name": "x", "status": "todo"})
+    assert_no_trace(r)
+    assert r.status_code == 404, (method, path, len(digits), r.status_code)
+    assert dump(engine) == before
+
+
+def test_every_id_route_answers_404_for_digit_strings_up_to_10000_long(browser, engine, world):
+    browser.login_as(world.owner)
+    _long_ids(browser=browser, engine=engine, world=world)
+
+
+unicode_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+
+
+@settings(max_examples=MAX_EXAMPLES * 2, deadline=None, derandomize=DERANDOMIZE,
+          suppress_health_check=list(HealthCheck))
+@given(next_url=st.one_of(unicode_text, unicode_text.map(lambda t: "/" + t),
+                          st.sampled_from(["/\r\n", "/\x0b", "//evil.test", "/\\evil.test",
+                                           "/\u2028x", "/\x85", "/%0d%0a"])))
+def _unicode_next(next_url: str, browser: Any, world: World) -> None:
+    browser.client.cookies.clear()
+    browser._set_cookie()
+    page = browser.get("/login", params={"next": next_url})
+    assert_no_trace(page)
+    assert page.status_code == 200
+    r = browser.post("/login", {"email": world.owner.email, "password": PASSWORD, "next": next_url})
+    assert_no_trace(r)
+    assert r.status_code == 303, (next_url, r.status_code)
+    location = r.headers["location"]
+    assert location.isascii() and location.startswith("/") and not location.startswith("//")
+    assert not any(ord(c) < 33 or ord(c) == 127 for c in location), location
+    if location != "/projects":
+        assert location == quote(next_url, safe="/?#[]@!$&'()*+,;=:-._~%")
+
+
+def test_login_follows_a_next_from_all_of_unicode_only_as_same_site_ascii(browser, world):
+    _unicode_next(browser=browser, world=world)
+
