@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, parseaddr
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import Engine, and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from kanvaro.addresses import mailbox
 from kanvaro.db import make_engine, run_in_transaction
 from kanvaro.models import EmailOutbox, Organization
 from kanvaro.settings import Settings
@@ -106,7 +107,8 @@ class Claimed:
 
 
 class PermanentError(Exception):
-    """The server refused the message for good (a 5xx answer)."""
+    """The mail cannot be delivered, ever: the server refused it for good (a 5xx answer), or
+    its `to` is not exactly one mailbox."""
 
 
 def _due(now: datetime) -> Any:
@@ -170,11 +172,26 @@ def sender_address(settings: Settings) -> str:
     return f"Kanvaro <no-reply@{host}>"
 
 
+def envelope_sender(settings: Settings) -> str:
+    """The bare address of sender_address, for SMTP's MAIL FROM."""
+    address = parseaddr(sender_address(settings))[1]
+    return address or f"no-reply@{urlsplit(settings.base_url).hostname or 'localhost'}"
+
+
+def recipient(mail: Claimed) -> str:
+    """The one mailbox a mail goes to; anything else is never sent (docs/security.md)."""
+    address = mailbox(mail.to)
+    if address is None:
+        raise PermanentError(f"recipient refused: {mail.to!r} is not exactly one valid address")
+    return address
+
+
 def build_message(settings: Settings, mail: Claimed) -> EmailMessage:
     host = urlsplit(settings.base_url).hostname or "localhost"
+    to = recipient(mail)
     msg = EmailMessage()
     msg["From"] = sender_address(settings)
-    msg["To"] = mail.to
+    msg["To"] = to
     msg["Subject"] = mail.subject
     msg["Date"] = format_datetime(mail.created_at.replace(tzinfo=mail.created_at.tzinfo or UTC))
     # Stable per row, so a retried delivery can be recognised as the same message.
@@ -185,7 +202,7 @@ def build_message(settings: Settings, mail: Claimed) -> EmailMessage:
     return msg
 
 
-def _smtp_send(settings: Settings, msg: EmailMessage) -> None:
+def _smtp_send(settings: Settings, msg: EmailMessage, to: str) -> None:
     url = urlsplit(settings.smtp_url)
     query = parse_qs(url.query)
     host = url.hostname or "localhost"
@@ -203,7 +220,8 @@ def _smtp_send(settings: Settings, msg: EmailMessage) -> None:
                 smtp.starttls(context=ssl.create_default_context())
             if url.username:
                 smtp.login(unquote(url.username), unquote(url.password or ""))
-            smtp.send_message(msg)
+            # The envelope is given, not parsed from the headers: one recipient, the row's.
+            smtp.send_message(msg, from_addr=envelope_sender(settings), to_addrs=[to])
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
         detail = "; ".join(f"{code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
@@ -232,7 +250,7 @@ def deliver(settings: Settings, mail: Claimed) -> None:
     """Send one claimed mail: SMTP when configured, else an .eml file plus a log line."""
     msg = build_message(settings, mail)
     if settings.smtp_url:
-        _smtp_send(settings, msg)
+        _smtp_send(settings, msg, recipient(mail))
         log.info("mail %d to %s sent via SMTP", mail.id, mail.to)
     else:
         path = _write_eml(settings, mail, msg)

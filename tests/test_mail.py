@@ -35,11 +35,20 @@ class Inbox:
     def __init__(self, reject: str | None = None) -> None:
         self.reject = reject
         self.messages: list[tuple[list[str], EmailMessage]] = []
+        self.senders: list[str] = []  # every MAIL FROM
+        self.recipients: list[str] = []  # every RCPT TO accepted, whether or not DATA followed
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # type: ignore[no-untyped-def]
+        self.senders.append(address)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
         if self.reject:
             return self.reject
         envelope.rcpt_tos.append(address)
+        self.recipients.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from wtforms import Form, SelectChoice, ValidationError
 
-EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$")
+from kanvaro.addresses import mailbox
 
 
 class FormInput:
@@ -68,8 +67,12 @@ def no_control_chars(form: Form, field: Any) -> None:
 
 
 def valid_email(form: Form, field: Any) -> None:
-    if field.data and not EMAIL_RE.match(field.data):
-        raise ValidationError("Enter a valid email address.")
+    """Exactly one plain mailbox (kanvaro.addresses); the field keeps its normalised form."""
+    if field.data:
+        address = mailbox(field.data)
+        if address is None:
+            raise ValidationError("Enter a valid email address.")
+        field.data = address
 
 
 def lower(value: Any) -> Any:
