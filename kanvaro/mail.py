@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from kanvaro.addresses import mailbox
 from kanvaro.db import make_engine, run_in_transaction
+from kanvaro.mail_secrets import MailSecret, SecretUnavailable, placeholder, reveal
 from kanvaro.models import EmailOutbox, Organization
 from kanvaro.settings import Settings
 
@@ -78,14 +79,22 @@ def render(name: str, **context: Any) -> tuple[str, str]:
 def enqueue(
     db: Session, *, to: str, subject: str, text: str, html: str = "",
     organization_id: int | None = None, now: datetime | None = None,
+    secret: MailSecret | None = None,
 ) -> int:
-    """Add a mail to the outbox in the caller's transaction; the sender delivers it later."""
+    """Add a mail to the outbox in the caller's transaction; the sender delivers it later.
+
+    A mail carrying a secret (kanvaro.mail_secrets) has `placeholder(secret.nonce)` in its
+    bodies where the secret goes, and the secret itself nowhere: the row keeps `secret`."""
     now = now or utcnow()
+    if secret is not None and placeholder(secret.nonce) not in text:
+        raise ValueError("a mail with a secret must hold its placeholder in the text body")
     row = db.execute(
         insert(EmailOutbox).values(
             organization_id=organization_id, to=to, subject=" ".join(subject.split())[:300],
             text_body=text, html_body=html, status=PENDING, attempts=0, last_error="",
             next_attempt_at=now, created_at=now,
+            secret_purpose=secret.purpose if secret else "", secret_nonce=secret.nonce if secret else "",
+            secret_hash=secret.hash if secret else "",
         ).returning(EmailOutbox.id)
     ).scalar_one()
     return int(row)
@@ -104,11 +113,14 @@ class Claimed:
     attempts: int
     created_at: datetime
     organization_id: int | None = None
+    secret_purpose: str = ""
+    secret_nonce: str = ""
+    secret_hash: str = ""
 
 
 class PermanentError(Exception):
-    """The mail cannot be delivered, ever: the server refused it for good (a 5xx answer), or
-    its `to` is not exactly one mailbox."""
+    """The mail cannot be delivered, ever: the server refused it for good (a 5xx answer), its
+    `to` is not exactly one mailbox, or the secret it carries cannot be given."""
 
 
 def _due(now: datetime) -> Any:
@@ -132,7 +144,9 @@ def _claim(engine: Engine, now: datetime, limit: int, skip: set[int]) -> list[Cl
                 .values(status=SENDING, claimed_until=now + LEASE, attempts=EmailOutbox.attempts + 1)
                 .returning(EmailOutbox.id, EmailOutbox.to, EmailOutbox.subject,
                            EmailOutbox.text_body, EmailOutbox.html_body, EmailOutbox.attempts,
-                           EmailOutbox.created_at, EmailOutbox.organization_id)
+                           EmailOutbox.created_at, EmailOutbox.organization_id,
+                           EmailOutbox.secret_purpose, EmailOutbox.secret_nonce,
+                           EmailOutbox.secret_hash)
             ).first()
             if row is not None:
                 claimed.append(Claimed(*row))
@@ -186,9 +200,24 @@ def recipient(mail: Claimed) -> str:
     return address
 
 
+def bodies(settings: Settings, mail: Claimed) -> tuple[str, str]:
+    """The text and html bodies as sent: with the secret the row refers to, if any."""
+    if not mail.secret_purpose:
+        return mail.text_body, mail.html_body
+    secret = MailSecret(mail.secret_purpose, mail.secret_nonce, mail.secret_hash)
+    try:
+        text, html = reveal(settings.resolved_secret_key(), secret, mail.text_body, mail.html_body)
+    except SecretUnavailable as exc:
+        raise PermanentError(f"not sent: {exc}") from exc
+    return text, html
+
+
 def build_message(settings: Settings, mail: Claimed) -> EmailMessage:
+    """The message to send. It holds the mail's secret: it is never stored (except as the
+    .eml file that is the delivery when no SMTP server is set)."""
     host = urlsplit(settings.base_url).hostname or "localhost"
     to = recipient(mail)
+    text, html = bodies(settings, mail)
     msg = EmailMessage()
     msg["From"] = sender_address(settings)
     msg["To"] = to
@@ -196,9 +225,9 @@ def build_message(settings: Settings, mail: Claimed) -> EmailMessage:
     msg["Date"] = format_datetime(mail.created_at.replace(tzinfo=mail.created_at.tzinfo or UTC))
     # Stable per row, so a retried delivery can be recognised as the same message.
     msg["Message-ID"] = f"<outbox-{mail.id}.{int(mail.created_at.timestamp())}@{host}>"
-    msg.set_content(mail.text_body)
-    if mail.html_body:
-        msg.add_alternative(mail.html_body, subtype="html")
+    msg.set_content(text)
+    if html:
+        msg.add_alternative(html, subtype="html")
     return msg
 
 

@@ -134,3 +134,19 @@ class Browser:
         if htmx:
             hdrs["HX-Request"] = "true"
         return self.client.post(url, data=payload, headers=hdrs, follow_redirects=False, **kwargs)
+
+
+def latest_mail_token(db: Session, secret_key: str = "test-secret-key") -> str:
+    """The secret the sender will put into the newest outbox mail (an invitation token).
+
+    The row holds only a placeholder and the nonce (kanvaro.mail_secrets), so the token is
+    derived here as the sender derives it; the default key is the suite's (tests/conftest.py)."""
+    from sqlalchemy import select
+
+    from kanvaro import mail_secrets
+    from kanvaro.models import EmailOutbox
+
+    db.rollback()  # end the read snapshot: see what the app committed
+    mail = db.scalars(select(EmailOutbox).order_by(EmailOutbox.id.desc())).first()  # type: ignore[union-attr]
+    assert mail is not None and mail.secret_purpose, "the newest mail carries no secret"
+    return mail_secrets.derive(secret_key, mail.secret_purpose, mail.secret_nonce)

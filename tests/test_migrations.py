@@ -79,3 +79,34 @@ def test_the_comparison_would_notice_a_missing_table(empty_database_url):
         engine.dispose()
     diffs = _differences(empty_database_url)
     assert any(d[0] == "add_table" and d[1].name == "login_attempt" for d in diffs)
+
+
+def test_0002_removes_the_tokens_of_delivered_mail_and_keeps_waiting_mail_as_written(empty_database_url):
+    """Before 0002 the invitation link was stored in the outbox (issue 9, item 3)."""
+    from alembic import command
+
+    from kanvaro.migrate import alembic_config
+
+    command.upgrade(alembic_config(empty_database_url), "0001")
+    token = "A" * 20 + "b_c-" + "9" * 19
+    link = f"http://kanvaro.test/invitations/{token}"
+    engine = make_engine(empty_database_url)
+    try:
+        with engine.begin() as conn:
+            for status in ("sent", "failed", "pending"):
+                conn.execute(text(
+                    "INSERT INTO email_outbox (\"to\", subject, text_body, html_body, status, attempts, "
+                    "last_error, next_attempt_at, created_at) VALUES ('nia@example.com', 'Invitation', "
+                    ":text, :html, :status, 0, '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"),
+                    {"text": f"Accept here:\n{link}\n", "html": f'<a href="{link}">{link}</a>',
+                     "status": status})
+        upgrade(empty_database_url)
+        with engine.connect() as conn:
+            rows = dict(conn.execute(text(
+                "SELECT status, text_body || html_body || secret_purpose FROM email_outbox")).all())
+    finally:
+        engine.dispose()
+    assert token not in rows["sent"] and token not in rows["failed"]
+    assert "http://kanvaro.test/invitations/[removed]" in rows["sent"]
+    assert rows["pending"].count(token) == 3  # still to be delivered, as it was written
+    assert _differences(empty_database_url) == []

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
 
-from kanvaro import audit, mail
+from kanvaro import audit, mail, mail_secrets
 from kanvaro.actions.auth import email_taken, start_session
 from kanvaro.context import Ctx
 from kanvaro.errors import Forbidden, Invalid, NotFound
@@ -17,6 +16,7 @@ from kanvaro.forms.team import AcceptForm, CustomRoleForm, InviteForm, MemberRol
 from kanvaro.models import CustomRole, Invitation, Organization, User, UserSession
 from kanvaro.permissions import PERMISSIONS, ROLE_RANK, ROLES, Actor, require
 from kanvaro.security import hash_password, prepare_hash, token_hash
+from kanvaro.settings import Settings
 
 INVITATION_TTL = timedelta(days=7)
 MAX_TOKEN_LENGTH = 100
@@ -139,8 +139,20 @@ def _pending_clause(ctx: Ctx) -> Any:
     )
 
 
+def invitation_link(settings: Settings, invitation: Invitation) -> str | None:
+    """The invitation's link, made again from its nonce and the secret key; None for an
+    invitation that kept no nonce (made before migration 0002)."""
+    if not invitation.token_nonce:
+        return None
+    token = mail_secrets.derive(settings.resolved_secret_key(), "invitation", invitation.token_nonce)
+    return f"{settings.base_url}/invitations/{token}"
+
+
 def invite(ctx: Ctx, data: Mapping[str, Any] | Any) -> tuple[Invitation, str]:
-    """Create an invitation and its mail in one transaction; returns it and its token."""
+    """Create an invitation and its mail in one transaction; returns it and its token.
+
+    The token is stored nowhere: the invitation keeps its hash and the nonce it is derived
+    from, the mail keeps a placeholder that the sender fills in (kanvaro.mail_secrets)."""
     require(ctx.user, "user:invite")
     form = invite_form(ctx, data)
     valid = form.validate()
@@ -163,11 +175,12 @@ def invite(ctx: Ctx, data: Mapping[str, Any] | Any) -> tuple[Invitation, str]:
     custom = _check_custom_role(ctx, form)
     if form.errors:
         raise Invalid(form)
-    token = secrets.token_urlsafe(32)
+    token, secret = mail_secrets.issue(ctx.settings.resolved_secret_key(), "invitation")
     invitation = Invitation(
         organization_id=ctx.org_id, email=email, role=form.role.data,
-        custom_role_id=custom.id if custom else None, token_hash=token_hash(token),
-        invited_by_id=ctx.user.id, created_at=ctx.now, expires_at=ctx.now + INVITATION_TTL,
+        custom_role_id=custom.id if custom else None, token_hash=secret.hash,
+        token_nonce=secret.nonce, invited_by_id=ctx.user.id, created_at=ctx.now,
+        expires_at=ctx.now + INVITATION_TTL,
     )
     ctx.db.add(invitation)
     ctx.db.flush()
@@ -175,12 +188,12 @@ def invite(ctx: Ctx, data: Mapping[str, Any] | Any) -> tuple[Invitation, str]:
     context = {
         "inviter_name": ctx.user.name, "organization_name": org_name,
         "role_label": ROLES[invitation.role].lower() + (f" ({custom.name})" if custom else ""),
-        "link": f"{ctx.settings.base_url}/invitations/{token}",
+        "link": f"{ctx.settings.base_url}/invitations/{mail_secrets.placeholder(secret.nonce)}",
         "expires_at": invitation.expires_at,
     }
     text, html = mail.render("invitation", **context)
     mail.enqueue(ctx.db, to=email, subject=f"{ctx.user.name} invited you to {org_name} on Kanvaro",
-                 text=text, html=html, organization_id=ctx.org_id, now=ctx.now)
+                 text=text, html=html, organization_id=ctx.org_id, now=ctx.now, secret=secret)
     changes: dict[str, Any] = {"email": [None, email], "role": [None, invitation.role]}
     if custom:
         changes["custom_role"] = [None, custom.name]

@@ -22,6 +22,9 @@ class Invitation(SQLModel, table=True):
         default=None, foreign_key="custom_role.id", ondelete="SET NULL"
     )
     token_hash: str = Field(max_length=64, unique=True)
+    # The token is derived from the secret key and this nonce when the mail is sent, and
+    # never stored (kanvaro.mail_secrets); "" for invitations made before migration 0002.
+    token_nonce: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
     invited_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     created_at: datetime = when()
     expires_at: datetime = when()
@@ -31,7 +34,10 @@ class Invitation(SQLModel, table=True):
 
 class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_entry"
-    __table_args__ = (Index("ix_audit_org_id", "organization_id", "id"),)
+    __table_args__ = (
+        Index("ix_audit_org_id", "organization_id", "id"),
+        Index("ix_audit_action_created", "action", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     organization_id: int = Field(foreign_key="organization.id")
@@ -54,6 +60,11 @@ class EmailOutbox(SQLModel, table=True):
     subject: str = Field(max_length=300)
     text_body: str = ""
     html_body: str = ""
+    # A secret the mail carries, by reference (kanvaro.mail_secrets): the bodies hold a
+    # placeholder, and the sender derives the secret into them. "" when there is none.
+    secret_purpose: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
+    secret_nonce: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
+    secret_hash: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
     status: str = Field(default="pending", max_length=16, index=True)
     attempts: int = 0
     last_error: str = ""

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from kanvaro import mail_secrets
 from kanvaro.actions import team as actions
 from kanvaro.errors import Forbidden, Invalid, NotFound
 from kanvaro.models import AuditEntry, CustomRole, EmailOutbox, Invitation, User, UserSession
@@ -41,18 +42,39 @@ def pm(db, org):
 
 # --- invite -------------------------------------------------------------------------------
 
-def test_invite_stores_only_the_token_hash_and_queues_the_mail_with_the_link(db, ctx, org, settings):
+def test_invite_stores_only_the_token_hash_and_queues_the_mail_without_the_token(db, ctx, org, settings):
     invitation, token = actions.invite(ctx, {"email": " New@Example.COM ", "role": "team_member"})
     assert invitation.email == "new@example.com" and invitation.role == "team_member"
     assert invitation.token_hash == token_hash(token) and token not in invitation.token_hash
-    assert len(token) >= 43  # 32 random bytes, url-safe base64
+    assert len(token) == 43  # 32 bytes (an HMAC-SHA256), url-safe base64
     assert (invitation.expires_at - ctx.now) == timedelta(days=7)
     [mail] = db.scalars(select(EmailOutbox)).all()
     assert mail.to == "new@example.com" and mail.status == "pending"
-    assert f"{settings.base_url}/invitations/{token}" in mail.text_body
-    assert f"{settings.base_url}/invitations/{token}" in mail.html_body
+    # The bodies hold a placeholder where the token goes; the sender derives the token from
+    # the secret key and the nonce the row names (docs/security.md, issue 9).
+    placeholder = mail_secrets.placeholder(invitation.token_nonce)
+    assert f"{settings.base_url}/invitations/{placeholder}" in mail.text_body
+    assert f"{settings.base_url}/invitations/{placeholder}" in mail.html_body
+    assert token not in mail.text_body + mail.html_body + mail.subject
+    assert (mail.secret_purpose, mail.secret_nonce, mail.secret_hash) == (
+        "invitation", invitation.token_nonce, invitation.token_hash)
+    assert mail_secrets.derive(settings.resolved_secret_key(), "invitation", invitation.token_nonce) == token
+    assert actions.invitation_link(settings, invitation) == f"{settings.base_url}/invitations/{token}"
     assert "Olive Owner" in mail.text_body and "Acme" in mail.text_body and "Acme" in mail.subject
     assert audit_actions(db) == ["invitation.created"]
+
+
+def test_each_invitation_gets_its_own_nonce_and_token(db, ctx):
+    first, first_token = actions.invite(ctx, {"email": "a@example.com", "role": "viewer"})
+    second, second_token = actions.invite(ctx, {"email": "b@example.com", "role": "viewer"})
+    assert first.token_nonce != second.token_nonce and first_token != second_token
+
+
+def test_an_invitation_without_a_nonce_has_no_link_to_copy(db, ctx, settings):
+    """Invitations made before migration 0002 kept no nonce: their link cannot be made again."""
+    invitation, _ = actions.invite(ctx, {"email": "a@example.com", "role": "viewer"})
+    invitation.token_nonce = ""
+    assert actions.invitation_link(settings, invitation) is None
 
 
 @pytest.mark.parametrize("email", ["not-an-address", "a@b", "two@@example.com", ""])
