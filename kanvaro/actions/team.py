@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select, update
 from kanvaro import audit, mail, mail_secrets
 from kanvaro.actions.auth import email_taken, start_session
 from kanvaro.context import Ctx
-from kanvaro.errors import Forbidden, Invalid, NotFound
+from kanvaro.errors import Forbidden, Invalid, NotFound, Throttled
 from kanvaro.forms.team import AcceptForm, CustomRoleForm, InviteForm, MemberRoleForm
 from kanvaro.models import CustomRole, Invitation, Organization, User, UserSession
 from kanvaro.permissions import PERMISSIONS, ROLE_RANK, ROLES, Actor, require
@@ -20,6 +20,10 @@ from kanvaro.settings import Settings
 
 INVITATION_TTL = timedelta(days=7)
 MAX_TOKEN_LENGTH = 100
+# An organization sends at most this many invitations in any hour (docs/decisions.md,
+# "Rate limits"): a new organization cannot turn the server into a mailer for strangers.
+INVITATIONS_PER_HOUR = 50
+INVITATION_WINDOW = timedelta(hours=1)
 
 
 # -- the rules of SPEC §3 -------------------------------------------------------------
@@ -148,15 +152,24 @@ def invitation_link(settings: Settings, invitation: Invitation) -> str | None:
     return f"{settings.base_url}/invitations/{token}"
 
 
+def _invitations_last_hour(ctx: Ctx) -> int:
+    return ctx.db.scalar(select(func.count()).select_from(Invitation).where(
+        Invitation.organization_id == ctx.org_id,
+        Invitation.created_at > ctx.now - INVITATION_WINDOW,
+    )) or 0
+
+
 def invite(ctx: Ctx, data: Mapping[str, Any] | Any) -> tuple[Invitation, str]:
     """Create an invitation and its mail in one transaction; returns it and its token.
 
     The token is stored nowhere: the invitation keeps its hash and the nonce it is derived
     from, the mail keeps a placeholder that the sender fills in (kanvaro.mail_secrets)."""
     require(ctx.user, "user:invite")
+    _lock_org(ctx)  # before counting: two requests cannot both take the last place
+    if _invitations_last_hour(ctx) >= INVITATIONS_PER_HOUR:
+        raise Throttled("invitations per organization per hour")
     form = invite_form(ctx, data)
     valid = form.validate()
-    _lock_org(ctx)
     email = form.email.data or ""
     if valid:
         # An account in another organization is not revealed: the invitation goes out as

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from kanvaro import mail_secrets
 from kanvaro.actions import team as actions
-from kanvaro.errors import Forbidden, Invalid, NotFound
+from kanvaro.errors import Forbidden, Invalid, NotFound, Throttled
 from kanvaro.models import AuditEntry, CustomRole, EmailOutbox, Invitation, User, UserSession
 from kanvaro.security import token_hash
 from tests.factories import actor_of, make_ctx, make_org, make_user
@@ -75,6 +75,39 @@ def test_an_invitation_without_a_nonce_has_no_link_to_copy(db, ctx, settings):
     invitation, _ = actions.invite(ctx, {"email": "a@example.com", "role": "viewer"})
     invitation.token_nonce = ""
     assert actions.invitation_link(settings, invitation) is None
+
+
+# --- how many invitations an hour (issue 9, item 10) -----------------------------------------
+
+def test_the_invitation_after_the_hourly_limit_is_throttled_and_writes_nothing(db, ctx, org):
+    assert actions.INVITATIONS_PER_HOUR == 50
+    start = ctx.now
+    for n in range(actions.INVITATIONS_PER_HOUR):
+        actions.invite(ctx, {"email": f"person{n}@example.com", "role": "viewer"})
+    written = (count(db, Invitation), count(db, EmailOutbox), count(db, AuditEntry))
+    assert written == (50, 50, 50)
+    ctx.now = start + timedelta(minutes=59, seconds=59)
+    with pytest.raises(Throttled):
+        actions.invite(ctx, {"email": "one-more@example.com", "role": "viewer"})
+    assert (count(db, Invitation), count(db, EmailOutbox), count(db, AuditEntry)) == written
+    # A throttled request is refused whatever it holds: even an invalid one writes nothing.
+    with pytest.raises(Throttled):
+        actions.invite(ctx, {"email": "not an address", "role": "viewer"})
+    # An hour after the first 50, the window is empty again.
+    ctx.now = start + timedelta(hours=1)
+    invitation, _ = actions.invite(ctx, {"email": "one-more@example.com", "role": "viewer"})
+    assert invitation.created_at == ctx.now and count(db, Invitation) == 51
+
+
+def test_the_hourly_limit_counts_revoked_invitations_and_only_this_organization(db, ctx, ctx_for):
+    for n in range(actions.INVITATIONS_PER_HOUR):
+        invitation, _ = actions.invite(ctx, {"email": f"person{n}@example.com", "role": "viewer"})
+        actions.revoke_invitation(ctx, invitation.id)
+    with pytest.raises(Throttled):
+        actions.invite(ctx, {"email": "again@example.com", "role": "viewer"})
+    other_owner = make_user(db, make_org(db, "Globex"), role="owner")
+    other, _ = actions.invite(ctx_for(other_owner), {"email": "again@example.com", "role": "viewer"})
+    assert other.organization_id == other_owner.organization_id
 
 
 @pytest.mark.parametrize("email", ["not-an-address", "a@b", "two@@example.com", ""])
