@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from kanvaro.models import AuditEntry, CustomRole, EmailOutbox, Invitation, User, UserSession
 from kanvaro.security import SESSION_COOKIE
-from tests.factories import make_org, make_user
+from tests.factories import latest_mail_token, make_org, make_user
 from tests.web.markup import adopt_cookie, field_error
 
 LINK = re.compile(r"http://kanvaro\.test/invitations/([A-Za-z0-9_-]+)")
@@ -31,11 +31,7 @@ def invite(browser, email="new@example.com", role="team_member", **extra):
 
 
 def token_from_outbox(db) -> str:
-    db.rollback()  # end the read snapshot: see what the app committed
-    mail = db.scalars(select(EmailOutbox).order_by(EmailOutbox.id.desc())).first()
-    match = LINK.search(mail.text_body)
-    assert match, mail.text_body
-    return match.group(1)
+    return latest_mail_token(db)
 
 
 @pytest.fixture
