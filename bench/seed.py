@@ -10,16 +10,8 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, update
 
-from kanvaro.models import (
-    AuditEntry,
-    Organization,
-    Project,
-    ProjectMember,
-    Task,
-    User,
-    UserSession,
-)
-from kanvaro.models.work import PRIORITIES, TASK_STATUSES
+from kanvaro.enums import PRIORITIES, TASK_STATUSES
+from kanvaro.models import AuditEntry, Organization, Project, ProjectMember, Task, User, UserSession
 from kanvaro.security import (
     SESSION_COOKIE,
     CookieSigner,
@@ -74,7 +66,7 @@ def _chunks(rows: list[dict[str, Any]]) -> Any:
 def _org(conn: Any, name: str, people: int, secret_key: str) -> Org:
     now = _now()
     org_id = conn.execute(
-        insert(Organization).values(name=name, revision=0, project_seq=0, created_at=now)
+        insert(Organization).values(name=name, project_seq=0, created_at=now)
         .returning(Organization.id)
     ).scalar_one()
     slug = hashlib.sha1(name.encode()).hexdigest()[:8]

@@ -9,7 +9,14 @@ from soak_client import Result
 from sqlalchemy import func, select
 
 from kanvaro.db import make_engine
-from kanvaro.models import AuditEntry, EmailOutbox, Invitation, Organization, Project, Task
+from kanvaro.models import (
+    AuditEntry,
+    EmailOutbox,
+    Invitation,
+    OrgRevision,
+    Project,
+    Task,
+)
 
 
 @dataclass
@@ -39,7 +46,8 @@ def check(url: str, org_id: int, results: list[Result]) -> Check:
                                         AuditEntry.request_id, AuditEntry.changes)
                                  .order_by(AuditEntry.id)).all()
             projects = db.execute(select(Project.id, Project.task_seq)).all()
-            revision = db.scalar(select(Organization.revision).where(Organization.id == org_id))
+            revision = db.scalar(select(func.coalesce(func.sum(OrgRevision.value), 0))
+                                 .where(OrgRevision.organization_id == org_id))
             attempts = db.scalar(select(func.coalesce(func.sum(EmailOutbox.attempts), 0)))
             invitations = {e: i for i, e in db.execute(select(Invitation.id, Invitation.email))}
             outbox = Counter(db.scalars(select(EmailOutbox.to)))

@@ -29,6 +29,7 @@ from kanvaro.db import make_engine
 from kanvaro.models import (
     AuditEntry,
     Organization,
+    OrgRevision,
     Project,
     ProjectMember,
     Task,
@@ -178,7 +179,7 @@ def seed(url: str, clients: int) -> Seed:
                                   changes={"title": [None, task.title]}))
                 audit += 1
                 ident.tasks.append(task.id)  # type: ignore[arg-type]
-        org.revision = audit
+        db.add(OrgRevision(organization_id=org.id, shard=0, value=audit))
         db.commit()
         result = Seed(org.id, [p.id for p in projects], owner, idents)  # type: ignore[misc]
     engine.dispose()

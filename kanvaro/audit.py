@@ -1,41 +1,23 @@
-"""Audit entries, written in the same transaction as the change they record."""
+"""The events' first destination: one audit row each, in the same transaction as the change.
+
+`dispatch` is called by `Ctx.emit`. Besides the audit row it adds one to the organization's
+revision (the shard of the entity, records.OrgRevision), which drives every page's ETag.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert
+from sqlalchemy.dialects import postgresql, sqlite
 
-from kanvaro.context import Ctx
-from kanvaro.models import AuditEntry, Organization
+from kanvaro.events import EVENT_TYPES, Event
+from kanvaro.records import AuditEntry, OrgRevision
 
-ACTIONS: tuple[str, ...] = (
-    "organization.created",
-    "user.logged_in",
-    "user.login_failed",
-    "user.logged_out",
-    "project.created",
-    "project.updated",
-    "project.deleted",
-    "story.created",
-    "story.updated",
-    "story.deleted",
-    "task.created",
-    "task.updated",
-    "task.status_changed",
-    "task.deleted",
-    "invitation.created",
-    "invitation.revoked",
-    "invitation.accepted",
-    "user.role_changed",
-    "user.deactivated",
-    "user.password_changed",
-    "user.sessions_ended",
-    "role.created",
-    "role.updated",
-    "role.deleted",
-)
+# Every audit action name: one event class each (kanvaro.events).
+ACTIONS: tuple[str, ...] = tuple(EVENT_TYPES)
+REVISION_SHARDS = 16
 
 
 def _plain(value: Any) -> Any:
@@ -55,48 +37,45 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     }
 
 
-def record(
-    ctx: Ctx,
-    action: str,
-    entity_type: str,
-    entity_id: int | None,
-    changes: dict[str, Any] | None = None,
-    *,
-    organization_id: int | None = None,
-    actor_id: int | None = None,
-) -> None:
-    """Write one audit entry and bump the organization's revision, in ctx's transaction."""
-    if action not in ACTIONS:
-        raise ValueError(f"unknown audit action {action}")
-    org_id = organization_id if organization_id is not None else ctx.org_id
+def dispatch(ctx: Any, event: Event) -> None:
+    """Write the event's audit entry and bump its organization's revision, in ctx's transaction."""
+    org_id = event.organization_id if event.organization_id is not None else ctx.org_id
+    actor_id = event.actor_id
     if actor_id is None and ctx.actor is not None:
         actor_id = ctx.actor.id
     if ctx.db.new or ctx.db.dirty or ctx.db.deleted:
         ctx.db.flush()
     # Core on the session's connection: no ORM bookkeeping on the hottest statements.
     conn = ctx.db.connection()
-    conn.execute(
-        _INSERT,
-        {
-            "organization_id": org_id,
-            "actor_id": actor_id,
-            "action": action,
-            "entity_type": entity_type,
-            "entity_id": entity_id,
-            "changes": {k: _plain(v) for k, v in (changes or {}).items()},
-            "request_id": ctx.request_id,
-            "client_addr": ctx.client_addr,
-            "created_at": ctx.now,
-        },
-    )
-    conn.execute(_BUMP, {"org_id": org_id})
+    conn.execute(_INSERT, {
+        "organization_id": org_id,
+        "actor_id": actor_id,
+        "action": event.action,
+        "entity_type": event.entity_type,
+        "entity_id": event.entity_id,
+        "changes": {k: _plain(v) for k, v in event.changes.items()},
+        "request_id": ctx.request_id,
+        "client_addr": ctx.client_addr,
+        "created_at": ctx.now,
+    })
+    bump_revision(conn, org_id, event.entity_id or 0)
 
 
-_AUDIT = AuditEntry.__table__  # type: ignore[attr-defined]
-_ORG = Organization.__table__  # type: ignore[attr-defined]
-_INSERT = insert(_AUDIT)
-_BUMP = (
-    update(_ORG)
-    .where(_ORG.c.id == bindparam("org_id"))
-    .values(revision=_ORG.c.revision + 1)
-)
+def bump_revision(conn: Any, org_id: int, key: int) -> None:
+    """Add one to the organization's revision, in the shard `key` falls in."""
+    conn.execute(_BUMP[conn.dialect.name], {"org_id": org_id, "shard": key % REVISION_SHARDS})
+
+
+_INSERT = insert(AuditEntry.__table__)  # type: ignore[attr-defined]
+_REV = OrgRevision.__table__  # type: ignore[attr-defined]
+
+
+def _upsert(dialect_insert: Any) -> Any:
+    stmt = dialect_insert(_REV).values(organization_id=bindparam("org_id"),
+                                       shard=bindparam("shard"), value=1)
+    return stmt.on_conflict_do_update(index_elements=["organization_id", "shard"],
+                                      set_={"value": _REV.c.value + 1})
+
+
+# Built once per dialect: an upsert, so an organization's shard rows appear as they are needed.
+_BUMP = {"sqlite": _upsert(sqlite.insert), "postgresql": _upsert(postgresql.insert)}

@@ -14,6 +14,7 @@ class HtmxDetails:
     request: bool
     boosted: bool
     target: str | None
+    current_url: str | None = None
 
     @property
     def partial(self) -> bool:
@@ -27,16 +28,8 @@ def details(request: Request) -> HtmxDetails:
         request=h.get("hx-request") == "true",
         boosted=h.get("hx-boosted") == "true",
         target=h.get("hx-target"),
+        current_url=h.get("hx-current-url"),
     )
-
-
-def vary(response: Response) -> Response:
-    existing = response.headers.get("vary")
-    if not existing:
-        response.headers["Vary"] = "HX-Request"
-    elif "hx-request" not in existing.lower():
-        response.headers["Vary"] = existing + ", HX-Request"
-    return response
 
 
 # What may stand in a URL as it is (RFC 3986 reserved and unreserved, and `%` so that what is

@@ -28,9 +28,10 @@ from sqlalchemy import Engine, and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from kanvaro.addresses import mailbox
+from kanvaro.audit import bump_revision
 from kanvaro.db import make_engine, run_in_transaction
 from kanvaro.mail_secrets import MailSecret, SecretUnavailable, placeholder, reveal
-from kanvaro.models import EmailOutbox, Organization
+from kanvaro.records import EmailOutbox
 from kanvaro.settings import Settings
 
 log = logging.getLogger("kanvaro.mail")
@@ -171,8 +172,7 @@ def _finish(engine: Engine, mail: Claimed, now: datetime, error: Exception | Non
         ).values(**values))
         if mail.organization_id is not None:
             # Admins see undelivered mail on /team: its ETag must change with it.
-            db.execute(update(Organization).where(Organization.id == mail.organization_id)
-                       .values(revision=Organization.revision + 1))
+            bump_revision(db.connection(), mail.organization_id, mail.id)
 
     run_in_transaction(engine, work, write=True)
     return str(values["status"])

@@ -22,6 +22,17 @@ HEADERS = [
 ]
 
 
+def _vary_hx(headers: list[tuple[bytes, bytes]]) -> None:
+    """Every answer of the app depends on HX-Request (page or fragment, 303 or HX-Location):
+    say so once, here, for caches (SPEC §4)."""
+    for i, (name, value) in enumerate(headers):
+        if name.lower() == b"vary":
+            if b"hx-request" not in value.lower():
+                headers[i] = (name, value + b", HX-Request")
+            return
+    headers.append((b"vary", b"HX-Request"))
+
+
 class TooLarge(Exception):
     pass
 
@@ -39,6 +50,7 @@ class Guard:
             await self.app(scope, receive, send)
             return
         rid = secrets.token_hex(8)
+        static = scope.get("path", "").startswith("/static/")
         scope.setdefault("state", {})["request_id"] = rid
         started = False
 
@@ -49,6 +61,8 @@ class Guard:
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
                 headers.extend(h for h in HEADERS if h[0] not in present)
+                if not static:
+                    _vary_hx(headers)
                 headers.append((b"x-request-id", rid.encode()))
                 message["headers"] = headers
             await send(message)

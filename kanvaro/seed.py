@@ -8,11 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kanvaro import audit
+from kanvaro import events
+from kanvaro.accounts.forms import RegisterForm
+from kanvaro.accounts.models import Organization, User
 from kanvaro.context import Ctx
 from kanvaro.db import make_engine, run_in_transaction
-from kanvaro.forms.auth import RegisterForm
-from kanvaro.models import Organization, Project, ProjectMember, User
+from kanvaro.projects.models import Project, ProjectMember
 from kanvaro.security import hash_password
 from kanvaro.settings import Settings
 
@@ -43,9 +44,9 @@ def create_owner(
         db.flush()
         assert user.id is not None
         ctx = Ctx(db=db, actor=None, now=now, settings=settings, request_id="cli")
-        audit.record(ctx, "organization.created", "organization", org.id,
+        ctx.emit(events.OrganizationCreated(org.id,
                      {"name": [None, org.name], "owner": [None, email]},
-                     organization_id=org.id, actor_id=user.id)
+                     organization_id=org.id, actor_id=user.id))
         return org.id, user.id
 
     try:
@@ -114,8 +115,9 @@ DEMO_TASKS = [
 
 def extend_demo(db: Session, org_id: int, people: list[int], today: date) -> None:
     """A story and a handful of tasks in every demo project, spread over the board."""
-    from kanvaro.models import Story, Task
-    from kanvaro.models.work import TASK_STATUSES
+    from kanvaro.enums import TASK_STATUSES
+    from kanvaro.stories.models import Story
+    from kanvaro.tasks.models import Task
 
     statuses = list(TASK_STATUSES)
     projects = db.scalars(select(Project).where(Project.organization_id == org_id)).all()

@@ -10,8 +10,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jinja2_fragments import render_block
 from starlette.responses import HTMLResponse
 
-from kanvaro.controls import board_cards, due_html, status_control
-from kanvaro.models.work import PRIORITIES, PROJECT_STATUSES, STORY_STATUSES, TASK_STATUSES
+from kanvaro.enums import PRIORITIES, PROJECT_STATUSES, STORY_STATUSES, TASK_STATUSES
 from kanvaro.permissions import ROLES
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -21,7 +20,7 @@ def _date(value: date | datetime | None, fmt: str = "%Y-%m-%d") -> str:
     return value.strftime(fmt) if value else ""
 
 
-def make_env(static_url: Any) -> Environment:
+def make_env(static_url: Any, area_globals: dict[str, Any] | None = None) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -33,15 +32,13 @@ def make_env(static_url: Any) -> Environment:
     env.filters["date"] = _date
     env.globals.update(
         static=static_url,
-        status_control=status_control,
-        due=due_html,
-        board_cards=board_cards,
         TASK_STATUSES=TASK_STATUSES,
         PRIORITIES=PRIORITIES,
         PROJECT_STATUSES=PROJECT_STATUSES,
         STORY_STATUSES=STORY_STATUSES,
         ROLES=ROLES,
     )
+    env.globals.update(area_globals or {})
     return env
 
 

@@ -79,9 +79,18 @@ def actor_of(user: User, custom: list[str] | None = None) -> Actor:
                        email=user.email, role=user.role, custom_permissions=custom or [])
 
 
+class DirectCtx(Ctx):
+    """A Ctx for action tests, which run outside a unit of work: what a refusal keeps
+    (ctx.keep) is written at once, in the test's transaction. Through HTTP, kanvaro.uow writes
+    it in a transaction of its own after the refused one rolled back (tests/web)."""
+
+    def keep(self, write):  # type: ignore[no-untyped-def]
+        write(self)
+
+
 def make_ctx(db: Session, user: User | None, settings: Settings) -> Ctx:
-    return Ctx(db=db, actor=actor_of(user) if user else None, now=now(), settings=settings,
-               request_id="test", client_addr="127.0.0.1")
+    return DirectCtx(db=db, actor=actor_of(user) if user else None, now=now(), settings=settings,
+                     request_id="test", client_addr="127.0.0.1")
 
 
 class Browser:

@@ -20,7 +20,7 @@ from sqlmodel import SQLModel
 
 from kanvaro import cli
 from kanvaro.db import make_engine
-from kanvaro.models import AuditEntry, Organization, Task
+from kanvaro.models import AuditEntry, OrgRevision, Task
 from kanvaro.settings import Settings
 from tests.factories import Browser, make_project
 
@@ -137,7 +137,8 @@ def test_backup_during_writes_restores_a_consistent_copy(
             tasks = set(conn.scalars(select(Task.id)))
             created = set(conn.scalars(select(AuditEntry.entity_id).where(AuditEntry.action == "task.created")))
             audit_count = conn.scalar(select(func.count()).select_from(AuditEntry))
-            revision = conn.scalar(select(Organization.revision).where(Organization.id == org.id))
+            revision = conn.scalar(select(func.sum(OrgRevision.value)).where(
+                OrgRevision.organization_id == org.id))
     finally:
         engine.dispose()
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx2 as httpx
 
 from kanvaro.logs import REDACTED, RedactSecrets, redact
-from kanvaro.web.routes import ROUTES
+from kanvaro.routes import ROUTES
 from tests.pg import free_port
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, insert, select
 
-from kanvaro.actions import auth
+from kanvaro.accounts import actions as auth
 from kanvaro.errors import Forbidden, Invalid, Throttled
 from kanvaro.models import AuditEntry, LoginAttempt, Organization, User, UserSession
 from kanvaro.security import token_hash, verify_password
@@ -119,7 +119,19 @@ def test_failed_login_is_recorded_and_kept_despite_the_refusal(db, settings, own
     attempt = db.scalar(select(LoginAttempt))
     assert (attempt.email, attempt.client_addr) == (owner.email, "10.0.0.1")
     assert db.scalar(select(AuditEntry.action)) == "user.login_failed"
-    assert ctx.notes.get("commit_on_error") is True
+
+
+def test_a_failed_login_leaves_its_record_to_a_transaction_of_its_own(db, settings, owner):
+    from kanvaro.context import Ctx
+
+    ctx = Ctx(db=db, actor=None, now=now(), settings=settings, client_addr="10.0.0.1")
+    with pytest.raises(Invalid):
+        auth.login(ctx, {"email": owner.email, "password": "wrong password!"})
+    assert count(db, LoginAttempt) == 0 and count(db, AuditEntry) == 0  # not in this one
+    assert len(ctx.kept) == 1
+    ctx.kept[0](ctx)
+    assert count(db, LoginAttempt) == 1
+    assert db.scalar(select(AuditEntry.action)) == "user.login_failed"
     assert count(db, UserSession) == 0
 
 

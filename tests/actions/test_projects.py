@@ -7,10 +7,10 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from kanvaro.actions import projects as actions
+from kanvaro.enums import PRIORITIES, PROJECT_STATUSES
 from kanvaro.errors import Conflict, Forbidden, Invalid, NotFound
 from kanvaro.models import AuditEntry, Project, ProjectMember, Story, Task
-from kanvaro.models.work import PRIORITIES, PROJECT_STATUSES
+from kanvaro.projects import actions
 from tests.factories import make_ctx, make_org, make_project, make_user
 
 
@@ -283,7 +283,7 @@ def test_a_project_manager_outside_the_project_gets_not_found(db, org, ctx_for):
 
 @pytest.mark.parametrize("role", ["owner", "admin"])
 def test_owners_and_admins_see_projects_they_are_not_members_of(db, org, ctx_for, role):
-    from kanvaro.loaders import get_project
+    from kanvaro.projects.queries import get_project
 
     boss = make_user(db, org, role=role)
     project = make_project(db, org, members=[make_user(db, org)])

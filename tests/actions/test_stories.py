@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from kanvaro.actions import stories as actions
-from kanvaro.actions import tasks as task_actions
 from kanvaro.errors import Conflict, Forbidden, Invalid, NotFound
 from kanvaro.models import AuditEntry, ProjectMember, Story, Task
+from kanvaro.stories import actions
+from kanvaro.tasks import actions as task_actions
 from tests.factories import make_org, make_user
 
 

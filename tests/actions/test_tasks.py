@@ -7,11 +7,11 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from kanvaro.actions import projects as project_actions
-from kanvaro.actions import stories as story_actions
-from kanvaro.actions import tasks as actions
 from kanvaro.errors import Conflict, Forbidden, Invalid, NotFound
 from kanvaro.models import AuditEntry, Project, ProjectMember, Story, Task
+from kanvaro.projects import actions as project_actions
+from kanvaro.stories import actions as story_actions
+from kanvaro.tasks import actions
 from tests.factories import make_org, make_project, make_user
 
 

@@ -8,10 +8,12 @@ import pytest
 from sqlalchemy import func, select
 
 from kanvaro import mail_secrets
-from kanvaro.actions import team as actions
 from kanvaro.errors import Forbidden, Invalid, NotFound, Throttled
 from kanvaro.models import AuditEntry, CustomRole, EmailOutbox, Invitation, User, UserSession
 from kanvaro.security import token_hash
+from kanvaro.team import actions
+from kanvaro.team import queries as team_queries
+from kanvaro.team import rules as team_rules
 from tests.factories import actor_of, make_ctx, make_org, make_user
 
 
@@ -59,7 +61,7 @@ def test_invite_stores_only_the_token_hash_and_queues_the_mail_without_the_token
     assert (mail.secret_purpose, mail.secret_nonce, mail.secret_hash) == (
         "invitation", invitation.token_nonce, invitation.token_hash)
     assert mail_secrets.derive(settings.resolved_secret_key(), "invitation", invitation.token_nonce) == token
-    assert actions.invitation_link(settings, invitation) == f"{settings.base_url}/invitations/{token}"
+    assert team_queries.invitation_link(settings, invitation) == f"{settings.base_url}/invitations/{token}"
     assert "Olive Owner" in mail.text_body and "Acme" in mail.text_body and "Acme" in mail.subject
     assert audit_actions(db) == ["invitation.created"]
 
@@ -74,7 +76,7 @@ def test_an_invitation_without_a_nonce_has_no_link_to_copy(db, ctx, settings):
     """Invitations made before migration 0002 kept no nonce: their link cannot be made again."""
     invitation, _ = actions.invite(ctx, {"email": "a@example.com", "role": "viewer"})
     invitation.token_nonce = ""
-    assert actions.invitation_link(settings, invitation) is None
+    assert team_queries.invitation_link(settings, invitation) is None
 
 
 # --- how many invitations an hour (issue 9, item 10) -----------------------------------------
@@ -194,7 +196,7 @@ def test_revoke_marks_the_invitation_and_audits(db, ctx):
     assert invitation.revoked_at is not None
     assert audit_actions(db) == ["invitation.created", "invitation.revoked"]
     with pytest.raises(NotFound):
-        actions.find_invitation(ctx, token)
+        team_queries.find_invitation(ctx, token)
     with pytest.raises(NotFound):
         actions.revoke_invitation(ctx, invitation.id)
 
@@ -248,7 +250,7 @@ def test_accept_with_a_short_password_is_invalid_and_leaves_the_invitation_usabl
     with pytest.raises(Invalid) as exc:
         actions.accept_invitation(make_ctx(db, None, settings), token, {"name": "N", "password": "short"})
     assert exc.value.form.password.errors
-    assert invitation.accepted_at is None and actions.find_invitation(ctx, token) == invitation
+    assert invitation.accepted_at is None and team_queries.find_invitation(ctx, token) == invitation
 
 
 # --- change role -------------------------------------------------------------------------
@@ -418,14 +420,14 @@ def test_custom_roles_of_another_organization_are_not_found(db, ctx):
 
 
 def test_grantable_roles_follow_the_rank(db, org, owner, admin, pm):
-    assert actions.grantable_roles(actor_of(owner)) == list(actions.ROLES)
-    assert "owner" not in actions.grantable_roles(actor_of(admin))
-    assert actions.grantable_roles(actor_of(pm)) == ["team_member", "client", "viewer"]
+    assert team_rules.grantable_roles(actor_of(owner)) == list(actions.ROLES)
+    assert "owner" not in team_rules.grantable_roles(actor_of(admin))
+    assert team_rules.grantable_roles(actor_of(pm)) == ["team_member", "client", "viewer"]
 
 
 def test_custom_role_names_clash_whatever_their_letters_case(db, owner, ctx_for):
-    from kanvaro.actions import team
     from kanvaro.errors import Invalid
+    from kanvaro.team import actions as team
 
     team.create_custom_role(ctx_for(owner), {"name": "Ünïcödé ✓", "permissions": []})
     with pytest.raises(Invalid) as caught:

@@ -17,8 +17,8 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 from sqlalchemy import select, update
 
+from kanvaro.enums import TASK_STATUSES
 from kanvaro.models import AuditEntry, Story, Task, User, UserSession
-from kanvaro.models.work import TASK_STATUSES
 from tests.browser.conftest import LiveServer, assert_no_axe_violations, focused, tab_to
 from tests.factories import make_org, make_project, make_user, now
 

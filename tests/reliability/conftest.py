@@ -14,7 +14,7 @@ from sqlmodel import SQLModel
 from starlette.routing import Route
 
 from kanvaro.models import CustomRole, Invitation, Organization, Story, Task, User
-from kanvaro.web.routes import ROUTES
+from kanvaro.routes import ROUTES
 from tests.factories import make_org, make_project, make_user, now
 
 INVITATION_TOKEN = "tok-" + "x" * 40

@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kanvaro.enums import PRIORITIES, PROJECT_STATUSES, STORY_STATUSES, TASK_STATUSES
 from kanvaro.models import (
     CustomRole,
     Invitation,
@@ -44,7 +45,6 @@ from kanvaro.models import (
     User,
     UserSession,
 )
-from kanvaro.models.work import PRIORITIES, PROJECT_STATUSES, STORY_STATUSES, TASK_STATUSES
 from kanvaro.permissions import PERMISSIONS, ROLES
 from kanvaro.security import hash_password, token_hash, verify_password
 from kanvaro.settings import Settings
@@ -60,7 +60,7 @@ _seq = itertools.count(1)
 
 
 @pytest.fixture(name="settings")
-def roomy_settings(settings: Settings) -> Settings:  # noqa: F811 (the suite's own fixture, widened)
+def roomy_settings(settings: Settings) -> Settings:
     """Registration examples must reach the form, not the per-address sign-up limit."""
     from dataclasses import replace
 

@@ -163,7 +163,7 @@ def test_the_mail_sent_over_smtp_carries_the_working_link(browser, owner, db, en
     assert "{{" not in "".join(bodies(msg))  # no placeholder left in what was sent
     assert holding(engine, token) == []
     db.rollback()
-    from kanvaro.actions.team import invitation_link
+    from kanvaro.team.queries import invitation_link
 
     invitation = db.scalar(select(Invitation))
     # The link can be made again from what is stored (and the key): "copy invitation link".

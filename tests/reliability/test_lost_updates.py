@@ -32,8 +32,8 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from kanvaro.db import make_engine
+from kanvaro.enums import TASK_STATUSES
 from kanvaro.models import AuditEntry, Project, Story, Task, UserSession
-from kanvaro.models.work import TASK_STATUSES
 from kanvaro.security import (
     SESSION_COOKIE,
     CookieSigner,

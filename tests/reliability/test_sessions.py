@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from kanvaro.actions.auth import (
+from kanvaro.accounts.actions import (
     LOGIN_ERROR,
     MAX_FAILURES_PER_ADDRESS,
     MAX_FAILURES_PER_PAIR,

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from kanvaro.actions.auth import LOGIN_ERROR
+from kanvaro.accounts.actions import LOGIN_ERROR
 from kanvaro.app import create_app
 from kanvaro.models import AuditEntry, LoginAttempt, Organization, User, UserSession
 from tests.factories import PASSWORD, Browser

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import insert
 
-from kanvaro.actions import tasks as task_actions
+from kanvaro.enums import TASK_STATUSES
 from kanvaro.models import Task
-from kanvaro.models.work import TASK_STATUSES
+from kanvaro.tasks import actions as task_actions
 from tests.factories import make_org, make_project, make_user
 from tests.sqlcount import count_sql
 from tests.web.markup import FULL_PAGE

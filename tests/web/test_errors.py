@@ -12,7 +12,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from kanvaro.models import Organization
-from kanvaro.web.base import Web, view
+from kanvaro.web.view import Web, view
 from tests.factories import Browser
 from tests.web.markup import FULL_PAGE
 

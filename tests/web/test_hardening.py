@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from kanvaro.actions.auth import MAX_FAILURES_PER_PAIR
+from kanvaro.accounts.actions import MAX_FAILURES_PER_PAIR
 from kanvaro.models import AuditEntry, LoginAttempt, Organization, Project, User, UserSession
+from kanvaro.routes import ROUTES
 from kanvaro.security import token_hash, verify_password
-from kanvaro.web.routes import ROUTES
 from tests.factories import PASSWORD, Browser, make_org, make_project, make_user
 
 

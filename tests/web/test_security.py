@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from kanvaro.actions.auth import LOGIN_ERROR, MAX_FAILURES_PER_PAIR
+from kanvaro.accounts.actions import LOGIN_ERROR, MAX_FAILURES_PER_PAIR
 from kanvaro.app import create_app
 from kanvaro.models import AuditEntry, LoginAttempt, Project, UserSession
 from kanvaro.security import SESSION_COOKIE, CookieSigner, mask_csrf, new_csrf_secret

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from kanvaro.actions import stories as story_actions
-from kanvaro.actions import tasks as task_actions
 from kanvaro.models import AuditEntry, ProjectMember, Story, Task
+from kanvaro.stories import actions as story_actions
+from kanvaro.tasks import actions as task_actions
 from tests.factories import make_org, make_user
 from tests.web.markup import FULL_PAGE, field_error, value_of
 

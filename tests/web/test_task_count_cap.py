@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import insert
 
 from kanvaro.models import Task
-from kanvaro.web.tasks import COUNT_CAP, PAGE_SIZE
+from kanvaro.tasks.queries import COUNT_CAP, PAGE_SIZE
 from tests.factories import make_project, now
 
 

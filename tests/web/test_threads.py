@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from kanvaro import security
-from kanvaro.actions import tasks as task_actions
 from kanvaro.models import AuditEntry, Invitation, Task, User
 from kanvaro.security import new_token, token_hash
 from kanvaro.settings import POSTGRES_THREADS, SQLITE_THREADS, Settings
-from kanvaro.web import base
+from kanvaro.tasks import actions as task_actions
+from kanvaro.web import view as base
 from tests.factories import PASSWORD, now
 
 

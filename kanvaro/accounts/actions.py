@@ -1,0 +1,255 @@
+"""Registration, login and logout."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+
+from kanvaro import events
+from kanvaro.accounts.forms import LoginForm, PasswordForm, RegisterForm
+from kanvaro.accounts.models import LoginAttempt, Organization, User, UserSession
+from kanvaro.context import Ctx
+from kanvaro.errors import Forbidden, Invalid, Throttled
+from kanvaro.records import AuditEntry
+from kanvaro.security import (
+    hash_password,
+    new_token,
+    prepare_check,
+    prepare_hash,
+    token_hash,
+    verify_password,
+)
+
+# Failed password checks (logins and password changes) within LOGIN_WINDOW, counted three
+# ways (docs/decisions.md, "Login throttling"): a stranger's guesses at an email lock out only
+# the stranger's own address, so the owner can still log in from theirs, until guesses from
+# many addresses together pass the much larger per-email count.
+LOGIN_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_PAIR = 5  # one email from one client address
+MAX_FAILURES_PER_EMAIL = 100  # one email from all addresses
+MAX_FAILURES_PER_ADDRESS = 20  # one address, whatever the emails
+# Open sign-up: organizations one client address may register per hour (issue 9).
+REGISTRATION_WINDOW = timedelta(hours=1)
+LOGIN_ERROR = "That email and password do not match an account."
+# Registration cannot hide a taken email without email verification; the text confirms
+# nothing by itself, and each such refusal counts against the client address's limit.
+REGISTER_TAKEN = ("We could not create an account with this email. "
+                  "If an account with it already exists, log in instead.")
+
+
+def start_session(ctx: Ctx, user_id: int) -> None:
+    """A new session row; the web layer puts its token in a fresh cookie."""
+    token = new_token()
+    ctx.db.execute(
+        insert(UserSession).values(
+            user_id=user_id,
+            token_hash=token_hash(token),
+            user_agent=ctx.user_agent[:500],
+            created_at=ctx.now,
+            last_seen_at=ctx.now,
+        )
+    )
+    ctx.new_session_token = token
+
+
+def email_taken(ctx: Ctx, email: str) -> bool:
+    return ctx.db.scalar(select(func.count()).where(User.email == email)) > 0
+
+
+def register(ctx: Ctx, data: Mapping[str, Any] | Any) -> User:
+    """Create an organization with its owner, and log the owner in."""
+    if not ctx.settings.allow_signup:
+        raise Forbidden("signup is closed")
+    if _address_throttled(ctx):
+        raise Throttled("too many failed attempts from this address")
+    if _registrations_throttled(ctx):
+        raise Throttled("too many registrations from this address")
+    form = RegisterForm(data)
+    valid = form.validate()
+    if valid and email_taken(ctx, form.email.data):
+        # Recorded without the email: probing must not lock the account owner out of login.
+        record_failure(ctx, "")
+        form.email.errors = [REGISTER_TAKEN]
+        valid = False
+    if not valid:
+        raise Invalid(form)
+    org = Organization(name=form.organization_name.data, created_at=ctx.now)
+    ctx.db.add(org)
+    ctx.db.flush()
+    user = User(
+        organization_id=org.id,
+        name=form.name.data,
+        email=form.email.data,
+        password_hash=hash_password(form.password.data),
+        role="owner",
+        created_at=ctx.now,
+    )
+    ctx.db.add(user)
+    ctx.db.flush()
+    assert org.id is not None and user.id is not None
+    ctx.emit(events.OrganizationCreated(org.id,
+        {"name": [None, org.name], "owner": [None, user.email]},
+        organization_id=org.id, actor_id=user.id,
+    ))
+    start_session(ctx, user.id)
+    return user
+
+
+def _recent_failures(ctx: Ctx, *where: Any) -> int:
+    since = ctx.now - LOGIN_WINDOW
+    return ctx.db.scalar(
+        select(func.count()).where(*where, LoginAttempt.created_at >= since)
+    ) or 0
+
+
+def _address_throttled(ctx: Ctx) -> bool:
+    return _recent_failures(ctx, LoginAttempt.client_addr == ctx.client_addr) >= MAX_FAILURES_PER_ADDRESS
+
+
+def throttled(ctx: Ctx, email: str) -> bool:
+    """Whether a password check for this email, from ctx's address, is refused for now."""
+    return (
+        _recent_failures(ctx, LoginAttempt.email == email,
+                         LoginAttempt.client_addr == ctx.client_addr) >= MAX_FAILURES_PER_PAIR
+        or _recent_failures(ctx, LoginAttempt.email == email) >= MAX_FAILURES_PER_EMAIL
+        or _address_throttled(ctx)
+    )
+
+
+def record_failure(ctx: Ctx, email: str, failed: events.Event | None = None) -> None:
+    """A failed password check (and its audit event), kept although the request is refused:
+    written in a transaction of its own once the refused one has rolled back (kanvaro.uow)."""
+
+    def write(kept: Ctx) -> None:
+        kept.db.execute(insert(LoginAttempt).values(email=email, client_addr=kept.client_addr,
+                                                    created_at=kept.now))
+        if failed is not None:
+            kept.emit(failed)
+
+    ctx.keep(write)
+
+
+def _registrations_throttled(ctx: Ctx) -> bool:
+    since = ctx.now - REGISTRATION_WINDOW
+    made = ctx.db.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "organization.created", AuditEntry.created_at >= since,
+        AuditEntry.client_addr == ctx.client_addr,
+    )) or 0
+    return made >= ctx.settings.registrations_per_hour
+
+
+def _login_attempt(ctx: Ctx, data: Mapping[str, Any] | Any) -> tuple[LoginForm, User | None]:
+    """The valid, unthrottled login form and the account its email names, if any."""
+    form = LoginForm(data)
+    if not form.validate():
+        raise Invalid(form)
+    email = form.email.data
+    if throttled(ctx, email):
+        raise Throttled("too many failed logins")
+    return form, ctx.db.scalar(select(User).where(User.email == email))
+
+
+# The prepare_* functions do an action's password work ahead, on a read-only transaction
+# outside the write lock (security.password_work); the action then finds it done. They
+# write nothing and may refuse as the action would: the action's own answer is the one sent.
+
+def prepare_login(ctx: Ctx, data: Mapping[str, Any] | Any) -> None:
+    form, user = _login_attempt(ctx, data)
+    prepare_check(user.password_hash if user else None, form.password.data)
+
+
+def prepare_register(ctx: Ctx, data: Mapping[str, Any] | Any) -> None:
+    if _address_throttled(ctx) or _registrations_throttled(ctx):
+        return
+    form = RegisterForm(data)
+    if ctx.settings.allow_signup and form.validate() and not email_taken(ctx, form.email.data):
+        prepare_hash(form.password.data)
+
+
+def prepare_password_change(ctx: Ctx, data: Mapping[str, Any] | Any) -> None:
+    if ctx.actor is None:
+        return
+    stored = ctx.db.scalar(select(User.password_hash).where(User.id == ctx.actor.id))
+    form = PasswordForm(data)
+    if stored and form.validate() and not throttled(ctx, ctx.actor.email):
+        prepare_check(stored, form.current_password.data)
+        if verify_password(stored, form.current_password.data):
+            prepare_hash(form.new_password.data)
+
+
+def login(ctx: Ctx, data: Mapping[str, Any] | Any, previous_token: str | None = None) -> User:
+    """Check the password; a failure is recorded even though the request is refused.
+
+    A session the browser already had (`previous_token`) ends: every login starts a new one.
+    """
+    form, user = _login_attempt(ctx, data)
+    email = form.email.data
+    ok = verify_password(user.password_hash if user else None, form.password.data)
+    if not ok or user is None or not user.is_active:
+        failed = None
+        if user is not None:
+            failed = events.UserLoginFailed(user.id, {}, organization_id=user.organization_id,
+                                            actor_id=user.id)
+        record_failure(ctx, email, failed)
+        form.password.errors = [LOGIN_ERROR]
+        form.password.data = ""
+        raise Invalid(form)
+    assert user.id is not None
+    # Only this address's count is cleared: a success here says nothing of other addresses'
+    # guesses, which keep counting towards the per-email limit.
+    ctx.db.execute(delete(LoginAttempt).where(LoginAttempt.email == email,
+                                              LoginAttempt.client_addr == ctx.client_addr))
+    if previous_token:
+        ctx.db.execute(delete(UserSession).where(UserSession.token_hash == token_hash(previous_token)))
+    ctx.emit(events.UserLoggedIn(user.id, {},
+        organization_id=user.organization_id, actor_id=user.id,
+    ))
+    start_session(ctx, user.id)
+    return user
+
+
+def logout(ctx: Ctx, session_token: str) -> None:
+    """Delete the session row, so a saved copy of the cookie stops working."""
+    ctx.db.execute(delete(UserSession).where(UserSession.token_hash == token_hash(session_token)))
+    if ctx.actor is not None:
+        ctx.emit(events.UserLoggedOut(ctx.actor.id, {}))
+    ctx.ended_session = True
+
+
+def change_password(ctx: Ctx, data: Mapping[str, Any] | Any, session_token: str | None) -> None:
+    """Check the current password, set the new one, and end every other session of the user."""
+    user = ctx.db.scalar(select(User).where(User.id == ctx.user.id, User.organization_id == ctx.org_id))
+    if user is None:
+        raise Forbidden("no such user")
+    if throttled(ctx, user.email):
+        raise Throttled("too many failed password checks")
+    form = PasswordForm(data)
+    valid = form.validate()
+    if valid and not verify_password(user.password_hash, form.current_password.data):
+        record_failure(ctx, user.email)
+        form.current_password.errors = ["That is not your current password."]
+        valid = False
+    if not valid:
+        form.current_password.data = form.new_password.data = ""
+        raise Invalid(form)
+    user.password_hash = hash_password(form.new_password.data)
+    others = delete(UserSession).where(UserSession.user_id == user.id)
+    if session_token:
+        others = others.where(UserSession.token_hash != token_hash(session_token))
+    ended = ctx.db.execute(others).rowcount
+    ctx.db.flush()
+    ctx.emit(events.PasswordChanged(user.id, {"other_sessions_ended": [None, ended]}))
+
+
+def end_other_sessions(ctx: Ctx, session_token: str | None) -> int:
+    """Log out everywhere else (SPEC §6): every session of the actor but this one ends."""
+    others = delete(UserSession).where(UserSession.user_id == ctx.user.id)
+    if session_token:
+        others = others.where(UserSession.token_hash != token_hash(session_token))
+    ended = ctx.db.execute(others).rowcount
+    ctx.emit(events.SessionsEnded(ctx.user.id, {"sessions_ended": [None, ended]}))
+    return int(ended)
+

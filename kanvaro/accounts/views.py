@@ -1,0 +1,98 @@
+"""Register, log in, log out, and one's own account."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from starlette.responses import Response
+
+from kanvaro.accounts import actions
+from kanvaro.accounts.forms import LoginForm, PasswordForm, RegisterForm
+from kanvaro.errors import Invalid
+from kanvaro.web.view import Web, edit_route, view
+
+
+def safe_next(value: str | None, default: str = "/projects") -> str:
+    """Only same-site absolute paths; anything else (//evil, http://…, \\) goes home."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return default
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or any(ord(c) < 32 for c in value):
+        return default
+    return value
+
+
+@view(login=False)
+def home(web: Web) -> Response:
+    return web.done(web.url("projects") if web.actor else web.url("login"))
+
+
+@view(login=False)
+def register_page(web: Web) -> Response:
+    if web.actor:
+        return web.done(web.url("projects"))
+    return web.render("auth/register.html", block="form", form=RegisterForm(),
+                      signup_open=web.app.settings.allow_signup)
+
+
+@view(login=False, password=lambda web: actions.prepare_register(web.ctx, web.data()))
+def register(web: Web) -> Response:
+    return edit_route(
+        web, lambda: actions.register(web.ctx, web.data()), lambda _: web.url("projects"),
+        lambda exc: web.render("auth/register.html", block="form", http_status=422,
+                               form=exc.form, signup_open=True),
+    )
+
+
+@view(login=False)
+def login_page(web: Web) -> Response:
+    next_url = safe_next(web.request.query_params.get("next"))
+    if web.actor:
+        return web.done(next_url)
+    form = LoginForm({"next": next_url})
+    form.email.errors, form.password.errors = [], []
+    return web.render("auth/login.html", block="form", form=form,
+                      signup_open=web.app.settings.allow_signup)
+
+
+@view(login=False, password=lambda web: actions.prepare_login(web.ctx, web.data()))
+def login(web: Web) -> Response:
+    data = web.data()
+
+    def refused(exc: Invalid) -> Response:
+        exc.form.next.data = safe_next(data.get("next"))
+        return web.render("auth/login.html", block="form", http_status=422, form=exc.form,
+                          signup_open=web.app.settings.allow_signup)
+
+    return edit_route(web, lambda: actions.login(web.ctx, data, previous_token=web.session_token),
+                      lambda _: safe_next(data.get("next")), refused)
+
+
+@view(login=False)
+def logout(web: Web) -> Response:
+    if web.session_token:
+        actions.logout(web.ctx, web.session_token)
+    return web.done(web.url("login"))
+
+
+@view()
+def account_page(web: Web) -> Response:
+    ended = web.request.query_params.get("ended", "")
+    return web.render("auth/account.html", block="form", form=PasswordForm(),
+                      changed=web.request.query_params.get("changed") == "1",
+                      ended=int(ended) if ended.isdigit() and len(ended) < 6 else None)
+
+
+@view(password=lambda web: actions.prepare_password_change(web.ctx, web.data()))
+def password_change(web: Web) -> Response:
+    return edit_route(
+        web, lambda: actions.change_password(web.ctx, web.data(), web.session_token),
+        lambda _: web.url("account") + "?changed=1",
+        lambda exc: web.render("auth/account.html", block="form", http_status=422, form=exc.form),
+    )
+
+
+@view()
+def end_other_sessions(web: Web) -> Response:
+    ended = actions.end_other_sessions(web.ctx, web.session_token)
+    return web.done(web.url("account") + f"?ended={ended}")

@@ -1,0 +1,174 @@
+"""Typed domain events: what an action changed, as values.
+
+An action emits them (`ctx.emit(TaskStatusChanged(...))`); one dispatcher turns each into its
+audit row in the action's own transaction (and, as later features arrive, into outbox rows,
+notifications, the live-update event log, the search index and webhook deliveries). After the
+unit of work commits, each event is handed to the in-process subscribers (`subscribe`).
+Tests assert on `ctx.events`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+EVENT_TYPES: dict[str, type[Event]] = {}  # audit action name -> event class
+
+
+@dataclass(frozen=True)
+class Event:
+    """One change: which entity, and field -> [before, after] for what changed."""
+
+    action: ClassVar[str] = ""
+    entity_type: ClassVar[str] = ""
+
+    entity_id: int | None
+    changes: dict[str, Any] = field(default_factory=dict)
+    project_id: int | None = None
+    # Set only when they are not the actor's (registration, login, accepting an invitation).
+    organization_id: int | None = None
+    actor_id: int | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        EVENT_TYPES[cls.action] = cls  # one class per audit action name
+
+
+class OrganizationCreated(Event):
+    action, entity_type = "organization.created", "organization"
+
+
+class UserLoggedIn(Event):
+    action, entity_type = "user.logged_in", "user"
+
+
+class UserLoginFailed(Event):
+    action, entity_type = "user.login_failed", "user"
+
+
+class UserLoggedOut(Event):
+    action, entity_type = "user.logged_out", "user"
+
+
+class PasswordChanged(Event):
+    action, entity_type = "user.password_changed", "user"
+
+
+class SessionsEnded(Event):
+    action, entity_type = "user.sessions_ended", "user"
+
+
+class RoleChanged(Event):
+    action, entity_type = "user.role_changed", "user"
+
+
+class UserDeactivated(Event):
+    action, entity_type = "user.deactivated", "user"
+
+
+class ProjectCreated(Event):
+    action, entity_type = "project.created", "project"
+
+
+class ProjectUpdated(Event):
+    action, entity_type = "project.updated", "project"
+
+
+class ProjectDeleted(Event):
+    action, entity_type = "project.deleted", "project"
+
+
+class StoryCreated(Event):
+    action, entity_type = "story.created", "story"
+
+
+class StoryUpdated(Event):
+    action, entity_type = "story.updated", "story"
+
+
+class StoryDeleted(Event):
+    action, entity_type = "story.deleted", "story"
+
+
+class TaskCreated(Event):
+    action, entity_type = "task.created", "task"
+
+
+class TaskUpdated(Event):
+    action, entity_type = "task.updated", "task"
+
+
+class TaskDeleted(Event):
+    action, entity_type = "task.deleted", "task"
+
+
+class InvitationCreated(Event):
+    action, entity_type = "invitation.created", "invitation"
+
+
+class InvitationRevoked(Event):
+    action, entity_type = "invitation.revoked", "invitation"
+
+
+class InvitationAccepted(Event):
+    action, entity_type = "invitation.accepted", "invitation"
+
+
+class CustomRoleCreated(Event):
+    action, entity_type = "role.created", "role"
+
+
+class CustomRoleUpdated(Event):
+    action, entity_type = "role.updated", "role"
+
+
+class CustomRoleDeleted(Event):
+    action, entity_type = "role.deleted", "role"
+
+
+class TaskStatusChanged(Event):
+    """The hot path's event; `before` and `after` are the two statuses."""
+
+    action, entity_type = "task.status_changed", "task"
+
+    @classmethod
+    def of(cls, task_id: int, project_id: int, before: str, after: str) -> TaskStatusChanged:
+        return cls(task_id, {"status": [before, after]}, project_id=project_id)
+
+    @property
+    def before(self) -> str:
+        return str(self.changes["status"][0])
+
+    @property
+    def after(self) -> str:
+        return str(self.changes["status"][1])
+
+
+# -- after commit ---------------------------------------------------------------------
+
+Subscriber = Callable[[Event], None]
+_subscribers: list[Subscriber] = []
+
+
+def subscribe(fn: Subscriber) -> Subscriber:
+    """Call fn with every event after its transaction committed (in-process signals)."""
+    _subscribers.append(fn)
+    return fn
+
+
+def unsubscribe(fn: Subscriber) -> None:
+    if fn in _subscribers:
+        _subscribers.remove(fn)
+
+
+def committed(events: list[Event]) -> None:
+    """Hand the committed events to the subscribers; one failing subscriber stops no other."""
+    import logging
+
+    for event in events:
+        for fn in _subscribers:
+            try:
+                fn(event)
+            except Exception:
+                logging.getLogger("kanvaro.events").exception("subscriber %r failed", fn)

@@ -1,0 +1,28 @@
+"""Every table, imported so that SQLModel.metadata (Alembic, the test schema) knows them all.
+
+Each table lives with its area; this registry only gathers them (and lets a test or a script
+import any of them from one place).
+"""
+
+from kanvaro.accounts.models import LoginAttempt, Organization, User, UserSession
+from kanvaro.projects.models import Project, ProjectMember
+from kanvaro.records import AuditEntry, EmailOutbox, OrgRevision
+from kanvaro.stories.models import Story
+from kanvaro.tasks.models import Task
+from kanvaro.team.models import CustomRole, Invitation
+
+__all__ = [
+    "AuditEntry",
+    "CustomRole",
+    "EmailOutbox",
+    "Invitation",
+    "LoginAttempt",
+    "OrgRevision",
+    "Organization",
+    "Project",
+    "ProjectMember",
+    "Story",
+    "Task",
+    "User",
+    "UserSession",
+]

@@ -1,0 +1,139 @@
+"""Create, update and delete projects."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import delete, insert, update
+
+from kanvaro import audit, events
+from kanvaro.accounts.models import Organization
+from kanvaro.accounts.queries import org_users
+from kanvaro.context import Ctx
+from kanvaro.errors import Invalid, expect_version
+from kanvaro.permissions import require
+from kanvaro.projects.forms import ProjectForm
+from kanvaro.projects.models import Project, ProjectMember
+from kanvaro.projects.queries import get_project, project_member_ids, project_members
+from kanvaro.stories.models import Story
+from kanvaro.tasks.models import Task
+
+FIELDS = ("name", "description", "status", "priority", "start_date", "end_date")
+
+
+def project_form(ctx: Ctx, formdata: Any = None, **kwargs: Any) -> ProjectForm:
+    people = [(u.id, u.name) for u in org_users(ctx) if u.id is not None]
+    return ProjectForm(formdata, people=people, **kwargs)
+
+
+def new_project_form(ctx: Ctx) -> ProjectForm:
+    """The empty form of GET /projects/new, for those who may create a project."""
+    require(ctx.user, "project:create")
+    return project_form(ctx)
+
+
+def edit_project_form(ctx: Ctx, project_id: int) -> tuple[Project, ProjectForm]:
+    """The project and its edit form, filled in, for those who may edit it."""
+    project = get_project(ctx, project_id)
+    require(ctx.user, "project:update")
+    form = project_form(ctx, None, data={k: getattr(project, k) for k in FIELDS})
+    form.members.data = [u.id for u in project_members(ctx, project_id)]
+    form.version.data = str(project.version)
+    return project, form
+
+
+def _validated(ctx: Ctx, data: Any) -> ProjectForm:
+    form = project_form(ctx, data)
+    if not form.validate():
+        raise Invalid(form)
+    return form
+
+
+def _values(form: ProjectForm) -> dict[str, Any]:
+    return {
+        "name": form.name.data,
+        "description": form.description.data or "",
+        "status": form.status.data,
+        "priority": form.priority.data,
+        "start_date": form.start_date.data,
+        "end_date": form.end_date.data,
+    }
+
+
+def _set_members(ctx: Ctx, project: Project, member_ids: set[int]) -> None:
+    ctx.db.execute(delete(ProjectMember).where(ProjectMember.project_id == project.id))
+    if member_ids:
+        ctx.db.execute(
+            insert(ProjectMember),
+            [
+                {"organization_id": project.organization_id, "project_id": project.id, "user_id": uid}
+                for uid in sorted(member_ids)
+            ],
+        )
+
+
+def create_project(ctx: Ctx, data: Mapping[str, Any] | Any) -> Project:
+    require(ctx.user, "project:create")
+    form = _validated(ctx, data)
+    number = ctx.db.execute(
+        update(Organization)
+        .where(Organization.id == ctx.org_id)
+        .values(project_seq=Organization.project_seq + 1)
+        .returning(Organization.project_seq)
+    ).scalar_one()
+    values = _values(form)
+    project = Project(
+        organization_id=ctx.org_id,
+        number=number,
+        created_by_id=ctx.user.id,
+        created_at=ctx.now,
+        updated_at=ctx.now,
+        **values,
+    )
+    ctx.db.add(project)
+    ctx.db.flush()
+    members = set(form.members.data or []) | {ctx.user.id}
+    _set_members(ctx, project, members)
+    changes = {k: [None, v] for k, v in values.items() if v not in (None, "")}
+    changes["members"] = [None, sorted(members)]
+    ctx.emit(events.ProjectCreated(project.id, changes))
+    return project
+
+
+def update_project(ctx: Ctx, project_id: int, data: Mapping[str, Any] | Any) -> Project:
+    project = get_project(ctx, project_id, for_update=True)
+    require(ctx.user, "project:update")
+    form = _validated(ctx, data)
+    expect_version(data, project.version, project, form)
+    before = {k: getattr(project, k) for k in FIELDS}
+    before_members = sorted(project_member_ids(ctx, project.id))  # type: ignore[arg-type]
+    after = _values(form)
+    members = set(form.members.data or [])
+    if project.created_by_id is not None:
+        members.add(project.created_by_id)
+    changes = audit.diff(before, after)
+    if sorted(members) != before_members:
+        if not ctx.user.can("project:manage_team"):
+            require(ctx.user, "project:manage_team")
+        changes["members"] = [before_members, sorted(members)]
+        _set_members(ctx, project, members)
+    for key, value in after.items():
+        setattr(project, key, value)
+    project.version += 1
+    project.updated_at = ctx.now
+    ctx.db.flush()
+    ctx.emit(events.ProjectUpdated(project.id, changes))
+    return project
+
+
+def delete_project(ctx: Ctx, project_id: int) -> None:
+    project = get_project(ctx, project_id)
+    require(ctx.user, "project:delete")
+    ctx.db.execute(delete(Task).where(Task.project_id == project.id))
+    ctx.db.execute(delete(Story).where(Story.project_id == project.id))
+    ctx.db.execute(delete(ProjectMember).where(ProjectMember.project_id == project.id))
+    name, number = project.name, project.number
+    ctx.db.delete(project)
+    ctx.db.flush()
+    ctx.emit(events.ProjectDeleted(project_id, {"name": [name, None], "number": [number, None]}))

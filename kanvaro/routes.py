@@ -1,0 +1,16 @@
+"""The route table: every area's URLs, in one list (the generated suites walk it)."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from kanvaro.accounts.routes import ROUTES as ACCOUNTS
+from kanvaro.audit_log.routes import ROUTES as AUDIT_LOG
+from kanvaro.projects.routes import ROUTES as PROJECTS
+from kanvaro.stories.routes import ROUTES as STORIES
+from kanvaro.tasks.routes import ROUTES as TASKS
+from kanvaro.team.routes import ROUTES as TEAM
+
+# Order matters only where two paths could match the same URL: /projects/new before
+# /projects/{project_id:id} (an id is digits only, so they never overlap).
+ROUTES: list[Route] = [*ACCOUNTS, *PROJECTS, *TASKS, *STORIES, *TEAM, *AUDIT_LOG]

@@ -1,0 +1,90 @@
+"""Stories: create, edit, delete."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import update
+
+from kanvaro import audit, events
+from kanvaro.context import Ctx
+from kanvaro.errors import Invalid, expect_version
+from kanvaro.permissions import require
+from kanvaro.projects.queries import get_project
+from kanvaro.stories.forms import StoryForm
+from kanvaro.stories.models import Story
+from kanvaro.stories.queries import get_story
+from kanvaro.tasks.models import Task
+
+FIELDS = ("title", "description", "priority", "story_points", "status")
+
+
+def edit_story_form(ctx: Ctx, story_id: int) -> StoryForm:
+    """The story's edit form, filled in, for those who may edit it."""
+    story = get_story(ctx, story_id)
+    require(ctx.user, "story:update")
+    data = {k: getattr(story, k) for k in FIELDS} | {"version": str(story.version)}
+    return StoryForm(None, data=data)
+
+
+def _values(form: StoryForm) -> dict[str, Any]:
+    return {
+        "title": form.title.data,
+        "description": form.description.data or "",
+        "priority": form.priority.data,
+        "story_points": form.story_points.data,
+        "status": form.status.data,
+    }
+
+
+def create_story(ctx: Ctx, project_id: int, data: Mapping[str, Any] | Any) -> Story:
+    project = get_project(ctx, project_id)
+    require(ctx.user, "story:create")
+    form = StoryForm(data)
+    if not form.validate():
+        raise Invalid(form)
+    values = _values(form)
+    story = Story(organization_id=ctx.org_id, project_id=project.id, created_by_id=ctx.user.id,
+                  created_at=ctx.now, updated_at=ctx.now, **values)
+    ctx.db.add(story)
+    ctx.db.flush()
+    ctx.emit(events.StoryCreated(story.id, project_id=story.project_id, changes=
+                 {k: [None, v] for k, v in values.items() if v not in (None, "")}))
+    return story
+
+
+def update_story(ctx: Ctx, story_id: int, data: Mapping[str, Any] | Any) -> Story:
+    story = get_story(ctx, story_id, for_update=True)
+    require(ctx.user, "story:update")
+    form = StoryForm(data)
+    if not form.validate():
+        raise Invalid(form)
+    expect_version(data, story.version, story, form)
+    before = {k: getattr(story, k) for k in FIELDS}
+    after = _values(form)
+    changes = audit.diff(before, after)
+    if not changes:
+        return story
+    for key, value in after.items():
+        setattr(story, key, value)
+    story.version += 1
+    story.updated_at = ctx.now
+    ctx.db.flush()
+    ctx.emit(events.StoryUpdated(story.id, changes, project_id=story.project_id))
+    return story
+
+
+def delete_story(ctx: Ctx, story_id: int) -> int:
+    """Delete the story (its tasks stay, without a story); returns the project id."""
+    story = get_story(ctx, story_id)
+    require(ctx.user, "story:delete")
+    ctx.db.execute(
+        update(Task).where(Task.story_id == story.id, Task.organization_id == ctx.org_id)
+        .values(story_id=None, version=Task.version + 1, updated_at=ctx.now)
+    )
+    project_id, title = story.project_id, story.title
+    ctx.db.delete(story)
+    ctx.db.flush()
+    ctx.emit(events.StoryDeleted(story_id, {"title": [title, None]}, project_id=project_id))
+    return project_id

@@ -1,0 +1,60 @@
+"""Story pages: create (from the project page), view, edit, delete."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from kanvaro.forms import BaseForm
+from kanvaro.projects.queries import get_project
+from kanvaro.projects.views import project_page
+from kanvaro.stories import actions
+from kanvaro.stories import queries as stories
+from kanvaro.tasks.queries import story_tasks
+from kanvaro.web.view import Web, edit_route, view
+
+
+@view()
+def story_create(web: Web, project_id: int) -> Response:
+    return edit_route(
+        web, lambda: actions.create_story(web.ctx, project_id, web.data()),
+        lambda story: web.url("project", project_id=story.project_id),
+        lambda exc: project_page(web, get_project(web.ctx, project_id), story_form=exc.form,
+                                 http_status=422, block="projects/_tasks.html#story_form"),
+    )
+
+
+@view()
+def story_detail(web: Web, story_id: int) -> Response:
+    page = stories.story_page(web.ctx, story_id)
+    return web.render("stories/detail.html", block="story", story=page.story,
+                      project=page.project, tasks=story_tasks(web.ctx, page.story),
+                      today=web.ctx.now.date())
+
+
+def _form_page(web: Web, story_id: int, form: BaseForm, http_status: int = 200,
+               conflict: bool = False) -> Response:
+    page = stories.story_page(web.ctx, story_id)
+    return web.render("stories/form.html", block="form", http_status=http_status, form=form,
+                      story=page.story, project=page.project, version=page.story.version,
+                      conflict=conflict)
+
+
+@view()
+def story_edit(web: Web, story_id: int) -> Response:
+    return _form_page(web, story_id, actions.edit_story_form(web.ctx, story_id))
+
+
+@view()
+def story_update(web: Web, story_id: int) -> Response:
+    return edit_route(
+        web, lambda: actions.update_story(web.ctx, story_id, web.data()),
+        lambda story: web.url("story", story_id=story.id),
+        lambda exc: _form_page(web, story_id, exc.form, 422),
+        lambda exc: _form_page(web, story_id, exc.form, 409, conflict=True),
+    )
+
+
+@view()
+def story_delete(web: Web, story_id: int) -> Response:
+    project_id = actions.delete_story(web.ctx, story_id)
+    return web.done(web.url("project", project_id=project_id))

@@ -1,0 +1,112 @@
+"""The task status control (SPEC §5), rendered in Python: the board shows hundreds of them,
+and a Jinja macro per card cost more than the rest of the page. One markup source for the
+board, the list, the task page and the htmx fragment."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from jinja2 import pass_context
+from markupsafe import Markup, escape
+
+from kanvaro.enums import PRIORITIES, TASK_STATUSES
+
+_FORM = (
+    '<form method="post" action="/tasks/{id}/status" tabindex="-1" class="status-control" '
+    'id="status-{id}" data-status-control hx-post="/tasks/{id}/status" hx-target="this" '
+    'hx-swap="outerHTML" hx-sync="this:drop">\n'
+    '<input type="hidden" name="csrf_token" value="{csrf}">\n'
+    '<span class="badge st-{status}" data-badge>{text}</span>\n'
+    '<span class="status-buttons" role="group" aria-label="Status of task {label}">\n'
+    "{buttons}</span>\n</form>\n"
+)
+_READONLY = (
+    '<span class="badge st-{status} status-readonly" id="status-{id}">'
+    '<span class="visually-hidden">Status: </span>{text}</span>\n'
+)
+# The five buttons depend only on which status is pressed: built once per status.
+_BUTTONS = {
+    pressed: "".join(
+        f'<button type="submit" name="status" value="{value}" '
+        f'aria-pressed="{"true" if value == pressed else "false"}">{text}</button>'
+        for value, text in TASK_STATUSES.items()
+    )
+    + "\n"
+    for pressed in TASK_STATUSES
+}
+
+
+def _control(task_id: int, label: str, status: str, csrf: str, editable: bool) -> str:
+    """The one markup of the status control; `label` and `csrf` already escaped."""
+    text = TASK_STATUSES[status]
+    if not editable:
+        return _READONLY.format(status=status, id=task_id, text=text)
+    return _FORM.format(id=task_id, csrf=csrf, status=status, text=text, label=label,
+                        buttons=_BUTTONS[status])
+
+
+def status_control_html(
+    task_id: int, label: str, status: str, *, csrf_token: str, editable: bool
+) -> Markup:
+    if status not in TASK_STATUSES:
+        raise ValueError(status)
+    return Markup(_control(int(task_id), str(escape(label)), status, str(escape(csrf_token)),
+                           editable))
+
+
+@pass_context
+def status_control(context: Any, task_id: int, label: str, status: str) -> Markup:
+    """`{{ status_control(task.id, "3.14", task.status) }}` in any template."""
+    actor = context.get("actor")
+    editable = actor is None or actor.can("task:change_status")
+    return status_control_html(task_id, str(label), status,
+                               csrf_token=context.get("csrf_token") or "", editable=editable)
+
+
+def _due(task: Any, today: date) -> str:
+    due = task.due_date
+    if not due:
+        return ""
+    late = due < today and task.status != "completed"
+    iso = due.isoformat()
+    return (f'<span class="due{" overdue" if late else ""}">{"Overdue: " if late else "Due "}'
+            f'<time datetime="{iso}">{iso}</time></span>')
+
+
+def due_html(task: Any, today: date) -> Markup:
+    """`Due 2026-12-01`, or `Overdue: …` for an open task past its date; empty without one."""
+    return Markup(_due(task, today))
+
+
+@pass_context
+def board_cards(context: Any, tasks: list[Any], project_number: int) -> Markup:
+    """The cards of one column: number, title, priority, assignee, points, due date, control.
+
+    One call per column, so what is the same for every card (the escaped CSRF token, whether
+    the actor may change statuses) is worked out once."""
+    actor = context.get("actor")
+    editable = actor is None or actor.can("task:change_status")
+    csrf = str(escape(context.get("csrf_token") or ""))
+    today = context["today"]
+    out = []
+    for task in tasks:
+        tid = int(task.id)
+        label = f"{project_number}.{int(task.number)}"
+        status = task.status
+        extra = f" <span>{escape(task.assignee)}</span>" if task.assignee else ""
+        if task.story_points is not None:
+            extra += f" <span>{int(task.story_points)} pts</span>"
+        control = _control(tid, label, status, csrf, editable)
+        out.append(
+            f'<li class="card" id="card-{tid}" data-card>\n'
+            f'<h3><a href="/tasks/{tid}"><span class="num">{label}</span> {escape(task.title)}</a></h3>\n'
+            f'<p class="meta"><span class="badge priority-{task.priority}">'
+            f'{PRIORITIES.get(task.priority, "")}</span>{extra} {_due(task, today)}</p>\n'
+            f"{control}</li>\n"
+        )
+    return Markup("".join(out))
+
+
+# What the task area adds to every template.
+TEMPLATE_GLOBALS = {"status_control": status_control, "due": due_html, "board_cards": board_cards}

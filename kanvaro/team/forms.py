@@ -1,0 +1,93 @@
+"""Team forms: invitations, accepting one, member roles, custom roles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wtforms import (
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.validators import InputRequired, Length
+
+from kanvaro.forms import BaseForm, choices, lower, no_control_chars, strip_text, valid_email
+from kanvaro.permissions import PERMISSIONS, ROLES
+
+NO_CUSTOM_ROLE = ("", "None")
+
+
+def _no_newlines(form: Any, field: Any) -> None:
+    if isinstance(field.data, str) and ("\n" in field.data or "\r" in field.data):
+        raise ValidationError("Use a single line.")
+
+
+def _role_field() -> Any:
+    # Choices are checked in the action, so each refusal gets its own message (SPEC §3).
+    return SelectField("Role", choices=choices(ROLES), default="team_member", validate_choice=False)
+
+
+def _custom_role_field() -> Any:
+    return SelectField("Custom role", choices=choices([NO_CUSTOM_ROLE]), default="", validate_choice=False)
+
+
+class _WithCustomRole(BaseForm):
+    custom_role: Any
+
+    def set_custom_roles(self, roles: list[tuple[int, str]]) -> None:
+        self.custom_role.choices = choices([NO_CUSTOM_ROLE, *((str(i), n) for i, n in roles)])
+
+
+class InviteForm(_WithCustomRole):
+    email = StringField(
+        "Email",
+        filters=[lower],
+        validators=[InputRequired("Enter the email address to invite."), Length(max=320), valid_email],
+    )
+    role = _role_field()
+    custom_role = _custom_role_field()
+
+
+class MemberRoleForm(_WithCustomRole):
+    role = _role_field()
+    custom_role = _custom_role_field()
+
+
+class AcceptForm(BaseForm):
+    name = StringField(
+        "Your name",
+        filters=[strip_text],
+        validators=[InputRequired("Enter your name."), Length(max=200), no_control_chars, _no_newlines],
+    )
+    password = PasswordField(
+        "Password",
+        validators=[
+            InputRequired("Choose a password."),
+            Length(min=10, max=1000, message="Use at least 10 characters."),
+        ],
+    )
+
+
+class CustomRoleForm(BaseForm):
+    name = StringField(
+        "Name",
+        filters=[strip_text],
+        validators=[InputRequired("Name the role."), Length(max=100), no_control_chars, _no_newlines],
+    )
+    description = TextAreaField(
+        "Description", filters=[strip_text], validators=[Length(max=2000), no_control_chars]
+    )
+    permissions = SelectMultipleField(
+        "Permissions", choices=choices((p, p) for p in PERMISSIONS), validate_choice=False
+    )
+
+
+def set_ids(form: BaseForm, prefix: str) -> BaseForm:
+    """Unique element ids when one page holds several copies of a form; names stay the same."""
+    for f in form:
+        f.id = f"{prefix}-{f.name}"
+        f.label.field_id = f.id
+    return form

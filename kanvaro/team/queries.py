@@ -1,0 +1,141 @@
+"""The read side of the team: loaders (scoped to the actor's organization) and lookups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from kanvaro import mail_secrets
+from kanvaro.accounts.actions import email_taken
+from kanvaro.accounts.models import User
+from kanvaro.accounts.queries import org_name
+from kanvaro.context import Ctx
+from kanvaro.errors import NotFound
+from kanvaro.permissions import require
+from kanvaro.records import EmailOutbox
+from kanvaro.security import token_hash
+from kanvaro.settings import Settings
+from kanvaro.team.models import CustomRole, Invitation
+
+MAX_TOKEN_LENGTH = 100
+
+
+def custom_roles(ctx: Ctx) -> list[CustomRole]:
+    return list(ctx.db.scalars(
+        select(CustomRole).where(CustomRole.organization_id == ctx.org_id).order_by(CustomRole.name)
+    ))
+
+
+def role_choices(ctx: Ctx) -> list[tuple[int, str]]:
+    return [(r.id, r.name) for r in custom_roles(ctx) if r.id is not None]
+
+
+def get_member(ctx: Ctx, user_id: int) -> User:
+    user = ctx.db.scalar(select(User).where(User.id == user_id, User.organization_id == ctx.org_id))
+    if user is None:
+        raise NotFound("user")
+    return user
+
+
+def get_custom_role(ctx: Ctx, role_id: int) -> CustomRole:
+    role = ctx.db.scalar(
+        select(CustomRole).where(CustomRole.id == role_id, CustomRole.organization_id == ctx.org_id)
+    )
+    if role is None:
+        raise NotFound("custom role")
+    return role
+
+
+def pending_clause(ctx: Ctx) -> Any:
+    return (
+        Invitation.accepted_at.is_(None)  # type: ignore[union-attr]
+        & Invitation.revoked_at.is_(None)  # type: ignore[union-attr]
+        & (Invitation.expires_at > ctx.now)
+    )
+
+
+def find_invitation(ctx: Ctx, token: str) -> Invitation:
+    """The pending, unexpired invitation for a token; anything else is NotFound."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        raise NotFound("invitation")
+    invitation = ctx.db.scalar(
+        select(Invitation).where(Invitation.token_hash == token_hash(token), pending_clause(ctx))
+    )
+    if invitation is None or email_taken(ctx, invitation.email):
+        raise NotFound("invitation")
+    return invitation
+
+
+def invitation_link(settings: Settings, invitation: Invitation) -> str | None:
+    """The invitation's link, made again from its nonce and the secret key; None for an
+    invitation that kept no nonce (made before migration 0002)."""
+    if not invitation.token_nonce:
+        return None
+    token = mail_secrets.derive(settings.resolved_secret_key(), "invitation", invitation.token_nonce)
+    return f"{settings.base_url}/invitations/{token}"
+
+
+@dataclass(frozen=True)
+class TeamData:
+    """What the team page shows, as the actor may see it."""
+
+    users: list[User]
+    roles: list[CustomRole]
+    role_members: dict[int, int]  # custom role id -> how many hold it
+    invitations: list[tuple[Invitation, str | None]]  # pending, with the inviter's name
+    mails: list[EmailOutbox]  # undelivered mail, for those who manage roles
+    org_name: str
+
+
+def team_data(ctx: Ctx) -> TeamData:
+    """The members, pending invitations, custom roles and undelivered mail of the organization."""
+    require(ctx.user, "project:read")
+    actor = ctx.user
+    users = list(ctx.db.scalars(
+        select(User).where(User.organization_id == ctx.org_id)
+        .order_by(User.is_active.desc(), User.name, User.id)  # type: ignore[attr-defined]
+    ))
+    counts = dict(ctx.db.execute(
+        select(User.custom_role_id, func.count()).where(
+            User.organization_id == ctx.org_id, User.custom_role_id.is_not(None)  # type: ignore[union-attr]
+        ).group_by(User.custom_role_id)
+    ).all())
+    invitations: list[tuple[Invitation, str | None]] = []
+    if actor.can("user:invite"):
+        inviter = User.__table__.alias("inviter")  # type: ignore[attr-defined]
+        invitations = [(inv, name) for inv, name in ctx.db.execute(
+            select(Invitation, inviter.c.name).outerjoin(inviter, inviter.c.id == Invitation.invited_by_id)
+            .where(Invitation.organization_id == ctx.org_id, Invitation.accepted_at.is_(None),  # type: ignore[union-attr]
+                   Invitation.revoked_at.is_(None))  # type: ignore[union-attr]
+            .order_by(Invitation.created_at.desc(), Invitation.id.desc())  # type: ignore[union-attr,attr-defined]
+        ).all()]
+    mails: list[EmailOutbox] = []
+    if actor.can("user:manage_roles"):
+        mails = list(ctx.db.scalars(
+            select(EmailOutbox).where(
+                EmailOutbox.organization_id == ctx.org_id,
+                or_(EmailOutbox.status == "failed",
+                    (EmailOutbox.status != "sent") & (EmailOutbox.last_error != "")),
+            ).order_by(EmailOutbox.id.desc()).limit(50)  # type: ignore[union-attr]
+        ))
+    return TeamData(users, custom_roles(ctx), counts, invitations, mails, org_name(ctx))
+
+
+@dataclass(frozen=True)
+class AcceptPage:
+    invitation: Invitation
+    org_name: str
+    custom_role: str | None
+
+
+def accept_page(ctx: Ctx, token: str) -> AcceptPage:
+    """The pending invitation a token names, with what its page shows; NotFound otherwise."""
+    invitation = find_invitation(ctx, token)
+    custom = None
+    if invitation.custom_role_id is not None:
+        custom = ctx.db.scalar(select(CustomRole.name).where(
+            CustomRole.id == invitation.custom_role_id,
+            CustomRole.organization_id == invitation.organization_id))
+    return AcceptPage(invitation, org_name(ctx, invitation.organization_id), custom)
