@@ -109,6 +109,9 @@ def targets(facts: dict[str, Any], floors: dict[int, float],
     if "pg_mixed" in facts:
         check("PostgreSQL, 2 workers, mixed read/write: 0 errors", facts["pg_mixed"]["errors"] == 0,
               f"{facts['pg_mixed']['errors']} errors")
+    if "pg_status" in facts:  # issue 10: no row that every write of an organization updates
+        check("PostgreSQL, 2 workers, status change >= 4% of the floor",
+              pct(facts["pg_status"]) >= 4, shares(facts["pg_status"]))
     bad = [f"{r['config']} {r['scenario']}" for r in rows if r.get("errors")]
     check("0 errors in every scenario", not bad, ", ".join(bad) or "0")
     return out

@@ -447,8 +447,9 @@ class Bench:
                 row["writes"] = status_changes(engine, org.id) - before
                 self.facts["pg_mixed"] = row
                 reset_statuses(engine, org)
-                self.run("status change (htmx, 200 tasks rotating)", "PostgreSQL 2w", server,
-                         self.status_reqs(org), warm=False, sql=probes["status"].sql)
+                self.facts["pg_status"] = self.run(
+                    "status change (htmx, 200 tasks rotating)", "PostgreSQL 2w", server,
+                    self.status_reqs(org), warm=False, sql=probes["status"].sql)
                 self.run("board, 200 tasks", "PostgreSQL 2w", server,
                          [self.get(org, f"/projects/{org.big_project}/board")],
                          sql=probes["board200"].sql)
