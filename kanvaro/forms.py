@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from typing import Any
 
 from wtforms import Form, HiddenField, IntegerField, SelectChoice, StringField, ValidationError
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from kanvaro.addresses import mailbox
+
+
+def as_form_text(value: Any) -> str | None:
+    """A value as an HTML form would send it: text as it is; a true checkbox as "y" and a
+    false or missing one not at all (not "False"); dates in ISO form; numbers as digits.
+    A file or None is no value. So a JSON body or a CSV row reads as the same form would."""
+    if isinstance(value, str):
+        return value
+    if value is None or value is False or hasattr(value, "read"):
+        return None
+    if value is True:
+        return "y"
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value)
 
 
 class FormInput:
@@ -30,10 +46,9 @@ class FormInput:
         else:
             pairs = data
         for key, value in pairs:
-            if isinstance(value, str):
-                self._items.append((key, value))
-            elif value is not None and not hasattr(value, "read"):
-                self._items.append((key, str(value)))
+            text = as_form_text(value)
+            if text is not None:
+                self._items.append((key, text))
 
     def multi_items(self) -> list[tuple[str, str]]:
         return list(self._items)
