@@ -26,3 +26,11 @@ def aware(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value
+
+
+def apply_edit(row: Any, after: dict[str, Any], now: datetime) -> None:
+    """Set an edit's values on a versioned row (SPEC §2: every change bumps its version)."""
+    for key, value in after.items():
+        setattr(row, key, value)
+    row.version += 1
+    row.updated_at = now

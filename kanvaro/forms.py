@@ -6,7 +6,15 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from wtforms import Form, HiddenField, IntegerField, SelectChoice, StringField, ValidationError
+from wtforms import (
+    Form,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    StringField,
+    ValidationError,
+)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from kanvaro.addresses import mailbox
@@ -140,3 +148,34 @@ def version_field() -> HiddenField:
     """The row's version the edit started from (SPEC §4): every edit form carries it, and
     kanvaro.errors.expect_version is the one place that checks it."""
     return HiddenField("Version", filters=[strip_text])
+
+
+def text_field(label: str, required: str, *, max_length: int = 200,
+               extra: tuple[Any, ...] = ()) -> StringField:
+    """A one-line text, trimmed, required, without control characters."""
+    return StringField(label, filters=[strip_text],
+                       validators=[InputRequired(required), Length(max=max_length),
+                                   no_control_chars, *extra])
+
+
+def new_password_field(label: str = "Password", required: str = "Choose a password.") -> PasswordField:
+    """A password being chosen: at least 10 characters (SPEC §4)."""
+    return PasswordField(label, validators=[
+        InputRequired(required), Length(min=10, max=1000, message="Use at least 10 characters."),
+    ])
+
+
+def email_field(required: str = "Enter your email address.") -> StringField:
+    """An email being typed: exactly one mailbox, stored lower-case."""
+    return StringField("Email", filters=[lower],
+                       validators=[InputRequired(required), Length(max=320), valid_email])
+
+
+def values_of(form: Form, *names: str, **columns: str) -> dict[str, Any]:
+    """The validated values of a form, by column: `names` are the same in both, `columns`
+    maps a column to its field (`story_id="story"`). A description is never None."""
+    out = {name: form[name].data for name in names}
+    out.update({column: form[field].data for column, field in columns.items()})
+    if "description" in out:
+        out["description"] = out["description"] or ""
+    return out

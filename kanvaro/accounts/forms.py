@@ -5,32 +5,23 @@ from __future__ import annotations
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from kanvaro.forms import BaseForm, lower, no_control_chars, strip_text, valid_email
+from kanvaro.forms import (
+    BaseForm,
+    email_field,
+    lower,
+    new_password_field,
+    no_control_chars,
+    text_field,
+)
 
 
 class RegisterForm(BaseForm):
-    organization_name = StringField(
-        "Organization name",
-        filters=[strip_text],
-        validators=[DataRequired("Enter your organization's name."), Length(max=200), no_control_chars],
-    )
-    name = StringField(
-        "Your name",
-        filters=[strip_text],
-        validators=[DataRequired("Enter your name."), Length(max=200), no_control_chars],
-    )
-    email = StringField(
-        "Email",
-        filters=[lower],
-        validators=[InputRequired("Enter your email address."), Length(max=320), valid_email],
-    )
-    password = PasswordField(
-        "Password",
-        validators=[
-            InputRequired("Choose a password."),
-            Length(min=10, max=1000, message="Use at least 10 characters."),
-        ],
-    )
+    # DataRequired: a name of only spaces is no name (the filter trims it to "").
+    organization_name = text_field("Organization name", "Enter your organization's name.",
+                                   extra=(DataRequired("Enter your organization's name."),))
+    name = text_field("Your name", "Enter your name.", extra=(DataRequired("Enter your name."),))
+    email = email_field()
+    password = new_password_field()
 
 
 class LoginForm(BaseForm):
@@ -48,10 +39,4 @@ class PasswordForm(BaseForm):
     current_password = PasswordField(
         "Current password", validators=[InputRequired("Enter your current password."), Length(max=1000)]
     )
-    new_password = PasswordField(
-        "New password",
-        validators=[
-            InputRequired("Choose a new password."),
-            Length(min=10, max=1000, message="Use at least 10 characters."),
-        ],
-    )
+    new_password = new_password_field("New password", "Choose a new password.")

@@ -10,8 +10,10 @@ from sqlalchemy import delete, insert, update
 from kanvaro import audit, events
 from kanvaro.accounts.models import Organization
 from kanvaro.accounts.queries import org_users
+from kanvaro.columns import apply_edit
 from kanvaro.context import Ctx
 from kanvaro.errors import Invalid, expect_version
+from kanvaro.forms import values_of
 from kanvaro.permissions import require
 from kanvaro.projects.forms import ProjectForm
 from kanvaro.projects.models import Project, ProjectMember
@@ -51,14 +53,7 @@ def _validated(ctx: Ctx, data: Any) -> ProjectForm:
 
 
 def _values(form: ProjectForm) -> dict[str, Any]:
-    return {
-        "name": form.name.data,
-        "description": form.description.data or "",
-        "status": form.status.data,
-        "priority": form.priority.data,
-        "start_date": form.start_date.data,
-        "end_date": form.end_date.data,
-    }
+    return values_of(form, *FIELDS)
 
 
 def _set_members(ctx: Ctx, project: Project, member_ids: set[int]) -> None:
@@ -118,10 +113,7 @@ def update_project(ctx: Ctx, project_id: int, data: Mapping[str, Any] | Any) -> 
             require(ctx.user, "project:manage_team")
         changes["members"] = [before_members, sorted(members)]
         _set_members(ctx, project, members)
-    for key, value in after.items():
-        setattr(project, key, value)
-    project.version += 1
-    project.updated_at = ctx.now
+    apply_edit(project, after, ctx.now)
     ctx.db.flush()
     ctx.emit(events.ProjectUpdated(project.id, changes))
     return project

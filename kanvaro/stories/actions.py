@@ -8,8 +8,10 @@ from typing import Any
 from sqlalchemy import update
 
 from kanvaro import audit, events
+from kanvaro.columns import apply_edit
 from kanvaro.context import Ctx
 from kanvaro.errors import Invalid, expect_version
+from kanvaro.forms import values_of
 from kanvaro.permissions import require
 from kanvaro.projects.queries import get_project
 from kanvaro.stories.forms import StoryForm
@@ -29,13 +31,7 @@ def edit_story_form(ctx: Ctx, story_id: int) -> StoryForm:
 
 
 def _values(form: StoryForm) -> dict[str, Any]:
-    return {
-        "title": form.title.data,
-        "description": form.description.data or "",
-        "priority": form.priority.data,
-        "story_points": form.story_points.data,
-        "status": form.status.data,
-    }
+    return values_of(form, *FIELDS)
 
 
 def create_story(ctx: Ctx, project_id: int, data: Mapping[str, Any] | Any) -> Story:
@@ -66,10 +62,7 @@ def update_story(ctx: Ctx, story_id: int, data: Mapping[str, Any] | Any) -> Stor
     changes = audit.diff(before, after)
     if not changes:
         return story
-    for key, value in after.items():
-        setattr(story, key, value)
-    story.version += 1
-    story.updated_at = ctx.now
+    apply_edit(story, after, ctx.now)
     ctx.db.flush()
     ctx.emit(events.StoryUpdated(story.id, changes, project_id=story.project_id))
     return story

@@ -9,8 +9,10 @@ from typing import Any
 from sqlalchemy import bindparam, update
 
 from kanvaro import audit, events
+from kanvaro.columns import apply_edit
 from kanvaro.context import Ctx
 from kanvaro.errors import Invalid, expect_version
+from kanvaro.forms import values_of
 from kanvaro.permissions import require
 from kanvaro.projects.models import Project
 from kanvaro.projects.queries import get_project, project_people
@@ -40,15 +42,8 @@ def edit_task_form(ctx: Ctx, task_id: int) -> TaskForm:
 
 
 def _values(form: TaskForm) -> dict[str, Any]:
-    return {
-        "title": form.title.data,
-        "description": form.description.data or "",
-        "story_id": form.story.data,
-        "assignee_id": form.assignee.data,
-        "priority": form.priority.data,
-        "story_points": form.story_points.data,
-        "due_date": form.due_date.data,
-    }
+    return values_of(form, "title", "description", "priority", "story_points", "due_date",
+                     story_id="story", assignee_id="assignee")
 
 
 def completed_at_for(status: str, before: str | None, current: datetime | None, now: datetime) -> datetime | None:
@@ -97,11 +92,8 @@ def update_task(ctx: Ctx, task_id: int, data: Mapping[str, Any] | Any) -> Task:
     changes = audit.diff(before, after)
     if not changes:
         return task
-    for key, value in after.items():
-        setattr(task, key, value)
+    apply_edit(task, after, ctx.now)
     task.completed_at = completed_at_for(task.status, before["status"], task.completed_at, ctx.now)
-    task.version += 1
-    task.updated_at = ctx.now
     ctx.db.flush()
     ctx.emit(events.TaskUpdated(task.id, changes, project_id=task.project_id))
     return task

@@ -5,16 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from wtforms import (
-    PasswordField,
     SelectField,
     SelectMultipleField,
-    StringField,
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import Length
 
-from kanvaro.forms import BaseForm, choices, lower, no_control_chars, strip_text, valid_email
+from kanvaro.forms import (
+    BaseForm,
+    choices,
+    email_field,
+    new_password_field,
+    no_control_chars,
+    strip_text,
+    text_field,
+)
 from kanvaro.permissions import PERMISSIONS, ROLES
 
 NO_CUSTOM_ROLE = ("", "None")
@@ -42,11 +48,7 @@ class _WithCustomRole(BaseForm):
 
 
 class InviteForm(_WithCustomRole):
-    email = StringField(
-        "Email",
-        filters=[lower],
-        validators=[InputRequired("Enter the email address to invite."), Length(max=320), valid_email],
-    )
+    email = email_field("Enter the email address to invite.")
     role = _role_field()
     custom_role = _custom_role_field()
 
@@ -57,26 +59,12 @@ class MemberRoleForm(_WithCustomRole):
 
 
 class AcceptForm(BaseForm):
-    name = StringField(
-        "Your name",
-        filters=[strip_text],
-        validators=[InputRequired("Enter your name."), Length(max=200), no_control_chars, _no_newlines],
-    )
-    password = PasswordField(
-        "Password",
-        validators=[
-            InputRequired("Choose a password."),
-            Length(min=10, max=1000, message="Use at least 10 characters."),
-        ],
-    )
+    name = text_field("Your name", "Enter your name.", extra=(_no_newlines,))
+    password = new_password_field()
 
 
 class CustomRoleForm(BaseForm):
-    name = StringField(
-        "Name",
-        filters=[strip_text],
-        validators=[InputRequired("Name the role."), Length(max=100), no_control_chars, _no_newlines],
-    )
+    name = text_field("Name", "Name the role.", max_length=100, extra=(_no_newlines,))
     description = TextAreaField(
         "Description", filters=[strip_text], validators=[Length(max=2000), no_control_chars]
     )
