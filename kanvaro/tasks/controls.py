@@ -5,6 +5,7 @@ board, the list, the task page and the htmx fragment."""
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 from typing import Any
 
 from jinja2 import pass_context
@@ -12,15 +13,49 @@ from markupsafe import Markup, escape
 
 from kanvaro.enums import PRIORITIES, TASK_STATUSES
 
-_FORM = (
-    '<form method="post" action="/tasks/{id}/status" tabindex="-1" class="status-control" '
-    'id="status-{id}" data-status-control hx-post="/tasks/{id}/status" hx-target="this" '
-    'hx-swap="outerHTML" hx-sync="this:drop">\n'
-    '<input type="hidden" name="csrf_token" value="{csrf}">\n'
-    '<span class="badge st-{status}" data-badge>{text}</span>\n'
-    '<span class="status-buttons" role="group" aria-label="Status of task {label}">\n'
-    "{buttons}</span>\n</form>\n"
-)
+
+def path_format(name: str) -> str:
+    """The path of the route `name` as a format string: `/tasks/{task_id}/status`.
+
+    The same path `url_path_for` builds (an `id` parameter is written as the int), found
+    in the route table rather than spelled here. The table is imported late: it imports
+    every area's views, which must stay free to use this module."""
+    from starlette.routing import Route
+
+    from kanvaro.routes import ROUTES
+
+    for route in ROUTES:
+        if isinstance(route, Route) and route.name == name:
+            return route.path_format
+    raise LookupError(f"no route named {name!r}")
+
+
+@cache
+def _form() -> str:
+    """The status control's form, a format string over `task_id`, `csrf`, `status`, `text`,
+    `label` and `buttons`; built on first use from the `task_status` route."""
+    action = path_format("task_status")
+    return (
+        f'<form method="post" action="{action}" tabindex="-1" class="status-control" '
+        f'id="status-{{task_id}}" data-status-control hx-post="{action}" hx-target="this" '
+        'hx-swap="outerHTML" hx-sync="this:drop">\n'
+        '<input type="hidden" name="csrf_token" value="{csrf}">\n'
+        '<span class="badge st-{status}" data-badge>{text}</span>\n'
+        '<span class="status-buttons" role="group" aria-label="Status of task {label}">\n'
+        "{buttons}</span>\n</form>\n"
+    )
+
+
+@cache
+def _task_href() -> tuple[str, str]:
+    """The task page's path (the `task` route) around its id: `("/tasks/", "")`, so a card
+    writes it in its f-string."""
+    before, found, after = path_format("task").partition("{task_id}")
+    if not found or "{" in before + after:
+        raise LookupError("the task route's path has other parameters than task_id")
+    return before, after
+
+
 _READONLY = (
     '<span class="badge st-{status} status-readonly" id="status-{id}">'
     '<span class="visually-hidden">Status: </span>{text}</span>\n'
@@ -37,13 +72,15 @@ _BUTTONS = {
 }
 
 
-def _control(task_id: int, label: str, status: str, csrf: str, editable: bool) -> str:
-    """The one markup of the status control; `label` and `csrf` already escaped."""
+def _control(task_id: int, label: str, status: str, csrf: str, editable: bool,
+             form: str | None = None) -> str:
+    """The one markup of the status control; `label` and `csrf` already escaped; `form` is
+    `_form()`, looked up once by a caller that draws many."""
     text = TASK_STATUSES[status]
     if not editable:
         return _READONLY.format(status=status, id=task_id, text=text)
-    return _FORM.format(id=task_id, csrf=csrf, status=status, text=text, label=label,
-                        buttons=_BUTTONS[status])
+    return (form or _form()).format(task_id=task_id, csrf=csrf, status=status, text=text,
+                                    label=label, buttons=_BUTTONS[status])
 
 
 def status_control_html(
@@ -89,6 +126,8 @@ def board_cards(context: Any, tasks: list[Any], project_number: int) -> Markup:
     editable = actor is None or actor.can("task:change_status")
     csrf = str(escape(context.get("csrf_token") or ""))
     today = context["today"]
+    form = _form()
+    href, href_end = _task_href()
     out = []
     for task in tasks:
         tid = int(task.id)
@@ -97,10 +136,10 @@ def board_cards(context: Any, tasks: list[Any], project_number: int) -> Markup:
         extra = f" <span>{escape(task.assignee)}</span>" if task.assignee else ""
         if task.story_points is not None:
             extra += f" <span>{int(task.story_points)} pts</span>"
-        control = _control(tid, label, status, csrf, editable)
+        control = _control(tid, label, status, csrf, editable, form)
         out.append(
             f'<li class="card" id="card-{tid}" data-card>\n'
-            f'<h3><a href="/tasks/{tid}"><span class="num">{label}</span> {escape(task.title)}</a></h3>\n'
+            f'<h3><a href="{href}{tid}{href_end}"><span class="num">{label}</span> {escape(task.title)}</a></h3>\n'
             f'<p class="meta"><span class="badge priority-{task.priority}">'
             f'{PRIORITIES.get(task.priority, "")}</span>{extra} {_due(task, today)}</p>\n'
             f"{control}</li>\n"
