@@ -28,6 +28,7 @@ from kanvaro.tasks.controls import TEMPLATE_GLOBALS as TASK_GLOBALS
 from kanvaro.templating import TEMPLATE_DIR, make_env
 from kanvaro.web.errors import error_page
 from kanvaro.web.state import App
+from kanvaro.web.urls import url_builder
 
 log = logging.getLogger("kanvaro")
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -124,7 +125,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.kanvaro = state
     # Templates name routes, never spell paths (STYLE habit 12): `url('task', task_id=t.id)`.
-    state.env.globals["url"] = lambda name, **params: str(app.url_path_for(name, **params))
+    state.url = url_builder(app.routes)
+    state.env.globals["url"] = state.url
     return app
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import anyio
@@ -21,6 +22,7 @@ class App:
     env: Environment
     signer: CookieSigner
     build: str = ""  # changes when templates or static files change: part of every ETag
+    url: Callable[..., str] = field(default=lambda name, **params: "")  # set by create_app
     _limiters: dict[bool, anyio.CapacityLimiter] = field(default_factory=dict)
 
     def limiter(self, password: bool) -> anyio.CapacityLimiter:

@@ -80,7 +80,7 @@ class Web:
 
     def url(self, name: str, **params: Any) -> str:
         """The path of the named route (STYLE habit 12)."""
-        return str(self.request.app.url_path_for(name, **params))
+        return self.app.url(name, **params)
 
     def render(
         self, template: str, *, block: str | None = None, http_status: int = 200, **context: Any
