@@ -5,7 +5,6 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from kanvaro.forms import BaseForm
-from kanvaro.permissions import require
 from kanvaro.projects import actions
 from kanvaro.projects import queries as projects
 from kanvaro.projects.models import Project
@@ -97,6 +96,3 @@ def project_update(web: Web, project_id: int) -> Response:
 def project_delete(web: Web, project_id: int) -> Response:
     actions.delete_project(web.ctx, project_id)
     return web.done(web.url("projects"))
-
-
-__all__ = ["project_page", "require"]

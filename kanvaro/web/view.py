@@ -42,7 +42,7 @@ from kanvaro.settings import Settings
 from kanvaro.templating import render_html
 from kanvaro.web.bodies import body_is_utf8
 from kanvaro.web.convertors import MAX_ID
-from kanvaro.web.errors import ERROR_TEXT, error_page, request_id
+from kanvaro.web.errors import error_page, request_id
 from kanvaro.web.etag import PRIVATE, etag_for, tags
 from kanvaro.web.state import App
 
@@ -294,4 +294,4 @@ def _handle(call: _Call) -> Response:
         return error_page(call.app, request, 500)
 
 
-__all__ = ["ERROR_TEXT", "Web", "client_addr", "edit_route", "origin_ok", "view"]
+__all__ = ["Web", "client_addr", "edit_route", "origin_ok", "view"]
