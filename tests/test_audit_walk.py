@@ -69,8 +69,6 @@ NOT_ACTIONS: dict[str, str] = {
     "projects.edit_project_form": "builds a form for the pages (checks project:update)",
     "tasks.edit_task_form": "builds a form for the pages (checks task:update)",
     "stories.edit_story_form": "builds a form for the pages (checks story:update)",
-    "team.invite_form": "builds a form for the pages",
-    "team.member_form": "builds a form for the pages",
     "auth.prepare_login": "read-only: login's password check, done ahead (writes nothing: test_threads)",
     "auth.prepare_register": "read-only: register's password hash, done ahead",
     "auth.prepare_password_change": "read-only: change_password's check and hash, done ahead",

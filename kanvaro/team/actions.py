@@ -15,14 +15,16 @@ from kanvaro.context import Ctx
 from kanvaro.errors import Forbidden, Invalid, NotFound, Throttled
 from kanvaro.permissions import PERMISSIONS, ROLES, require
 from kanvaro.security import hash_password, prepare_hash
-from kanvaro.team.forms import AcceptForm, CustomRoleForm, InviteForm, MemberRoleForm
+from kanvaro.team.forms import AcceptForm, CustomRoleForm
 from kanvaro.team.models import CustomRole, Invitation
 from kanvaro.team.queries import (
     find_invitation,
     get_custom_role,
     get_member,
+    invite_form,
+    member_form,
     pending_clause,
-    role_choices,
+    role_form,
 )
 from kanvaro.team.rules import (
     can_manage,
@@ -52,29 +54,6 @@ def _other_active_owners(ctx: Ctx, user_id: int) -> int:
         ).with_for_update()
     ).all()
     return len(ids)
-
-
-# -- forms as the pages show them -----------------------------------------------------
-
-
-def invite_form(ctx: Ctx, formdata: Any = None) -> InviteForm:
-    form = InviteForm(formdata)
-    form.set_custom_roles(role_choices(ctx))
-    return form
-
-
-def member_form(ctx: Ctx, user: User, formdata: Any = None) -> MemberRoleForm:
-    data = {"role": user.role, "custom_role": str(user.custom_role_id or "")}
-    form = MemberRoleForm(formdata, data=data) if formdata is None else MemberRoleForm(formdata)
-    form.set_custom_roles(role_choices(ctx))
-    return form
-
-
-def role_form(role: CustomRole | None = None, formdata: Any = None) -> CustomRoleForm:
-    if formdata is not None or role is None:
-        return CustomRoleForm(formdata)
-    return CustomRoleForm(data={"name": role.name, "description": role.description,
-                                "permissions": list(role.permissions)})
 
 
 # -- invitations ----------------------------------------------------------------------

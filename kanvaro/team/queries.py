@@ -17,6 +17,7 @@ from kanvaro.permissions import require
 from kanvaro.records import EmailOutbox
 from kanvaro.security import token_hash
 from kanvaro.settings import Settings
+from kanvaro.team.forms import CustomRoleForm, InviteForm, MemberRoleForm
 from kanvaro.team.models import CustomRole, Invitation
 
 MAX_TOKEN_LENGTH = 100
@@ -139,3 +140,26 @@ def accept_page(ctx: Ctx, token: str) -> AcceptPage:
             CustomRole.id == invitation.custom_role_id,
             CustomRole.organization_id == invitation.organization_id))
     return AcceptPage(invitation, org_name(ctx, invitation.organization_id), custom)
+
+
+# -- forms as the pages show them -----------------------------------------------------
+
+
+def invite_form(ctx: Ctx, formdata: Any = None) -> InviteForm:
+    form = InviteForm(formdata)
+    form.set_custom_roles(role_choices(ctx))
+    return form
+
+
+def member_form(ctx: Ctx, user: User, formdata: Any = None) -> MemberRoleForm:
+    data = {"role": user.role, "custom_role": str(user.custom_role_id or "")}
+    form = MemberRoleForm(formdata, data=data) if formdata is None else MemberRoleForm(formdata)
+    form.set_custom_roles(role_choices(ctx))
+    return form
+
+
+def role_form(role: CustomRole | None = None, formdata: Any = None) -> CustomRoleForm:
+    if formdata is not None or role is None:
+        return CustomRoleForm(formdata)
+    return CustomRoleForm(data={"name": role.name, "description": role.description,
+                                "permissions": list(role.permissions)})

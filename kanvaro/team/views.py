@@ -37,7 +37,7 @@ def _team_page(
             if member_errors and member_errors[0] == user.id:
                 form = member_errors[1]
             else:
-                form = actions.member_form(ctx, user)
+                form = team.member_form(ctx, user)
             set_ids(_narrow_roles(web, form), f"member-{user.id}")
         members.append({"user": user, "custom_role": role_names.get(user.custom_role_id),
                         "form": form,
@@ -47,7 +47,7 @@ def _team_page(
     for role in data.roles:
         form = None
         if actor.can("role:manage"):
-            form = role_errors[1] if role_errors and role_errors[0] == role.id else actions.role_form(role)
+            form = role_errors[1] if role_errors and role_errors[0] == role.id else team.role_form(role)
             set_ids(form, f"role-{role.id}")
         role_rows.append({"role": role, "members": data.role_members.get(role.id, 0), "form": form,  # type: ignore[arg-type]
                           "open": bool(role_errors and role_errors[0] == role.id)})
@@ -60,10 +60,10 @@ def _team_page(
                                 "custom_role": role_names.get(inv.custom_role_id),
                                 "expired": expires is not None and expires <= ctx.now,
                                 "can_revoke": inv.role in grantable})
-        invite = invite if invite is not None else actions.invite_form(ctx)
+        invite = invite if invite is not None else team.invite_form(ctx)
         set_ids(_narrow_roles(web, invite), "invite")
     if new_role is None and actor.can("role:manage"):
-        new_role = actions.role_form()
+        new_role = team.role_form()
     if new_role is not None:
         set_ids(new_role, "new-role")
     return web.render(
