@@ -18,17 +18,14 @@ class Forbidden(KanvaroError):
 
 
 class Invalid(KanvaroError):
-    """Input failed validation: `errors` is field -> messages, for any caller (a JSON body as
-    much as a form); `form`, when the input came from one, is shown again re-filled."""
+    """Input failed validation: `errors` is public field name -> messages, for any caller (a
+    JSON body as much as a form); an HTML view shows its form again with them
+    (kanvaro.inputs.refill)."""
 
     status_code = 422
 
-    def __init__(self, form: Any = None, *, errors: dict[str, list[str]] | None = None) -> None:
+    def __init__(self, *, errors: dict[str, list[str]]) -> None:
         super().__init__("invalid input")
-        self.form = form
-        if errors is None:
-            errors = {name: [str(m) for m in messages]
-                      for name, messages in (form.errors if form is not None else {}).items()}
         self.errors = errors
 
 
@@ -37,20 +34,16 @@ class Conflict(KanvaroError):
 
     status_code = 409
 
-    def __init__(self, current: Any, form: Any = None) -> None:
+    def __init__(self, current: Any) -> None:
         super().__init__("edited meanwhile")
         self.current = current
-        self.form = form
 
 
-def expect_version(data: Any, current_version: int, current: Any, form: Any = None) -> None:
-    """The one check of an edit's `version` (SPEC §4): a value that is not the row's current
-    version is a Conflict; no value (or an empty one) means the caller did not say."""
-    expected = data.get("version") if hasattr(data, "get") else None
-    if expected not in (None, "") and str(expected).strip() != str(current_version):
-        if form is not None and hasattr(form, "version"):
-            form.version.data = str(current_version)  # saving again overrides, knowingly
-        raise Conflict(current, form)
+def expect_version(expected: int | None, current_version: int, current: Any) -> None:
+    """The one check of an edit's `version` (SPEC §4): a version that is not the row's
+    current one is a Conflict; None means the caller did not say."""
+    if expected is not None and expected != current_version:
+        raise Conflict(current)
 
 
 class Throttled(KanvaroError):

@@ -8,7 +8,6 @@ from typing import Any
 
 from wtforms import (
     Form,
-    HiddenField,
     IntegerField,
     PasswordField,
     SelectChoice,
@@ -16,6 +15,7 @@ from wtforms import (
     ValidationError,
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
 from kanvaro.addresses import mailbox
 
@@ -144,10 +144,10 @@ def points_field(id: str | None = None) -> IntegerField:
     )
 
 
-def version_field() -> HiddenField:
-    """The row's version the edit started from (SPEC §4): every edit form carries it, and
-    kanvaro.errors.expect_version is the one place that checks it."""
-    return HiddenField("Version", filters=[strip_text])
+def version_field() -> IntegerField:
+    """The row's version the edit started from (SPEC §4): every edit input carries it, and
+    kanvaro.errors.expect_version is the one place that checks it. Empty means not said."""
+    return IntegerField("Version", widget=HiddenInput(), validators=[Optional()])
 
 
 def text_field(label: str, required: str, *, max_length: int = 200,
@@ -169,13 +169,3 @@ def email_field(required: str = "Enter your email address.") -> StringField:
     """An email being typed: exactly one mailbox, stored lower-case."""
     return StringField("Email", filters=[lower],
                        validators=[InputRequired(required), Length(max=320), valid_email])
-
-
-def values_of(form: Form, *names: str, **columns: str) -> dict[str, Any]:
-    """The validated values of a form, by column: `names` are the same in both, `columns`
-    maps a column to its field (`story_id="story"`). A description is never None."""
-    out = {name: form[name].data for name in names}
-    out.update({column: form[field].data for column, field in columns.items()})
-    if "description" in out:
-        out["description"] = out["description"] or ""
-    return out

@@ -22,12 +22,18 @@ from sqlalchemy import func, select
 import kanvaro
 from kanvaro import audit
 from kanvaro.accounts import actions as auth
+from kanvaro.accounts.forms import Credentials, PasswordChange, Registration
 from kanvaro.errors import Invalid
+from kanvaro.inputs import parse
 from kanvaro.models import AuditEntry, CustomRole, Invitation, Story, Task, User
 from kanvaro.projects import actions as projects
+from kanvaro.projects.forms import NewProject, ProjectEdit
 from kanvaro.stories import actions as stories
+from kanvaro.stories.forms import NewStory, StoryEdit
 from kanvaro.tasks import actions as tasks
+from kanvaro.tasks.forms import NewTask, StatusChange, TaskEdit
 from kanvaro.team import actions as team
+from kanvaro.team.forms import Acceptance, NewInvitation, RoleChange, RoleDefinition
 from tests.factories import PASSWORD, make_ctx, make_org, make_project, make_user
 
 # Each area's actions module, by the short name the cases below use.
@@ -96,7 +102,7 @@ class World:
         return make_ctx(self.db, user, self.settings)
 
     def invitation(self, email: str = "invitee@example.com") -> tuple[Invitation, str]:
-        return team.invite(self.ctx(self.owner), {"email": email, "role": "team_member"})
+        return team.invite(self.ctx(self.owner), parse(NewInvitation, {"email": email, "role": "team_member"}))
 
 
 @pytest.fixture
@@ -131,19 +137,19 @@ class Case:
 
 
 def _register(w: World) -> int:
-    user = auth.register(w.ctx(), {"organization_name": "Newco", "name": "Nia New",
-                                   "email": "nia@newco.test", "password": "long enough pw"})
+    user = auth.register(w.ctx(), parse(Registration, {"organization_name": "Newco", "name": "Nia New",
+                                   "email": "nia@newco.test", "password": "long enough pw"}))
     return user.organization_id
 
 
 def _login(w: World) -> int:
-    auth.login(w.ctx(), {"email": "tom@walk.test", "password": PASSWORD})
+    auth.login(w.ctx(), parse(Credentials, {"email": "tom@walk.test", "password": PASSWORD}))
     return w.member.id
 
 
 def _login_failed(w: World) -> int:
     with pytest.raises(Invalid):
-        auth.login(w.ctx(), {"email": "tom@walk.test", "password": "wrong password!"})
+        auth.login(w.ctx(), parse(Credentials, {"email": "tom@walk.test", "password": "wrong password!"}))
     return w.member.id
 
 
@@ -155,9 +161,9 @@ def _logout(w: World) -> int:
 
 
 def _project_update(w: World) -> int:
-    return projects.update_project(w.ctx(w.owner), w.project.id, {
+    return projects.update_project(w.ctx(w.owner), w.project.id, parse(ProjectEdit, {
         "name": "Walk further", "status": "active", "priority": "high",
-        "members": [w.member.id]}).id
+        "members": [w.member.id]})).id
 
 
 def _project_delete(w: World) -> int:
@@ -182,7 +188,7 @@ def _revoke(w: World, invitation: tuple[Invitation, str]) -> int:
 
 def _accept(w: World, invitation: tuple[Invitation, str]) -> int:
     invitation, token = invitation
-    team.accept_invitation(w.ctx(), token, {"name": "Ivy Invitee", "password": "long enough pw"})
+    team.accept_invitation(w.ctx(), token, parse(Acceptance, {"name": "Ivy Invitee", "password": "long enough pw"}))
     return invitation.id
 
 
@@ -192,8 +198,8 @@ def _role_delete(w: World) -> int:
 
 
 def _password_change(w: World) -> int:
-    auth.change_password(w.ctx(w.member), {"current_password": PASSWORD,
-                                           "new_password": "another long password"}, None)
+    auth.change_password(w.ctx(w.member), parse(PasswordChange, {"current_password": PASSWORD,
+                                           "new_password": "another long password"}), None)
     return w.member.id
 
 
@@ -208,33 +214,33 @@ CASES: dict[str, list[Case]] = {
     "auth.end_other_sessions": [Case("user.sessions_ended", "user", lambda w: (
         auth.end_other_sessions(w.ctx(w.member), None), w.member.id)[1])],
     "projects.create_project": [Case("project.created", "project", lambda w: projects.create_project(
-        w.ctx(w.owner), {"name": "Fresh", "status": "planning", "priority": "low"}).id)],
+        w.ctx(w.owner), parse(NewProject, {"name": "Fresh", "status": "planning", "priority": "low"})).id)],
     "projects.update_project": [Case("project.updated", "project", _project_update)],
     "projects.delete_project": [Case("project.deleted", "project", _project_delete)],
     "stories.create_story": [Case("story.created", "story", lambda w: stories.create_story(
-        w.ctx(w.member), w.project.id, {"title": "New story", "priority": "high"}).id)],
+        w.ctx(w.member), w.project.id, parse(NewStory, {"title": "New story", "priority": "high"})).id)],
     "stories.update_story": [Case("story.updated", "story", lambda w: stories.update_story(
-        w.ctx(w.member), w.story.id, {"title": "Renamed", "priority": "low", "status": "todo"}).id)],
+        w.ctx(w.member), w.story.id, parse(StoryEdit, {"title": "Renamed", "priority": "low", "status": "todo"})).id)],
     "stories.delete_story": [Case("story.deleted", "story", _story_delete)],
     "tasks.create_task": [Case("task.created", "task", lambda w: tasks.create_task(
-        w.ctx(w.member), w.project.id, {"title": "New task", "assignee": str(w.member.id)}).id)],
+        w.ctx(w.member), w.project.id, parse(NewTask, {"title": "New task", "assignee": str(w.member.id)})).id)],
     "tasks.update_task": [Case("task.updated", "task", lambda w: tasks.update_task(
-        w.ctx(w.member), w.task.id, {"title": "Renamed task", "priority": "critical",
-                                     "status": "review"}).id)],
+        w.ctx(w.member), w.task.id, parse(TaskEdit, {"title": "Renamed task", "priority": "critical",
+                                     "status": "review"})).id)],
     "tasks.change_task_status": [Case("task.status_changed", "task", lambda w: tasks.change_task_status(
-        w.ctx(w.member), w.task.id, {"status": "in-progress"}).id)],
+        w.ctx(w.member), w.task.id, parse(StatusChange, {"status": "in-progress"})).id)],
     "tasks.delete_task": [Case("task.deleted", "task", _task_delete)],
     "team.invite": [Case("invitation.created", "invitation", lambda w: w.invitation()[0].id)],
     "team.revoke_invitation": [Case("invitation.revoked", "invitation", _revoke, setup=World.invitation)],
     "team.accept_invitation": [Case("invitation.accepted", "invitation", _accept, setup=World.invitation)],
     "team.change_role": [Case("user.role_changed", "user", lambda w: team.change_role(
-        w.ctx(w.owner), w.viewer.id, {"role": "client", "custom_role": str(w.role.id)}).id)],
+        w.ctx(w.owner), w.viewer.id, parse(RoleChange, {"role": "client", "custom_role": str(w.role.id)})).id)],
     "team.deactivate": [Case("user.deactivated", "user", lambda w: team.deactivate(
         w.ctx(w.owner), w.viewer.id).id)],
     "team.create_custom_role": [Case("role.created", "role", lambda w: team.create_custom_role(
-        w.ctx(w.owner), {"name": "Planner", "permissions": ["project:create"]}).id)],
+        w.ctx(w.owner), parse(RoleDefinition, {"name": "Planner", "permissions": ["project:create"]})).id)],
     "team.update_custom_role": [Case("role.updated", "role", lambda w: team.update_custom_role(
-        w.ctx(w.owner), w.role.id, {"name": "Auditors", "permissions": ["audit:read"]}).id)],
+        w.ctx(w.owner), w.role.id, parse(RoleDefinition, {"name": "Auditors", "permissions": ["audit:read"]})).id)],
     "team.delete_custom_role": [Case("role.deleted", "role", _role_delete)],
 }
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 
 from kanvaro import events
-from kanvaro.accounts.forms import LoginForm, PasswordForm, RegisterForm
+from kanvaro.accounts.forms import Credentials, PasswordChange, Registration
 from kanvaro.accounts.models import LoginAttempt, Organization, User, UserSession
 from kanvaro.context import Ctx
 from kanvaro.errors import Forbidden, Invalid, Throttled
+from kanvaro.inputs import Parsed
 from kanvaro.records import AuditEntry
 from kanvaro.security import (
     hash_password,
@@ -59,7 +59,7 @@ def email_taken(ctx: Ctx, email: str) -> bool:
     return ctx.db.scalar(select(func.count()).where(User.email == email)) > 0
 
 
-def register(ctx: Ctx, data: Mapping[str, Any] | Any) -> User:
+def register(ctx: Ctx, sent: Parsed[Registration]) -> User:
     """Create an organization with its owner, and log the owner in."""
     if not ctx.settings.allow_signup:
         raise Forbidden("signup is closed")
@@ -67,23 +67,20 @@ def register(ctx: Ctx, data: Mapping[str, Any] | Any) -> User:
         raise Throttled("too many failed attempts from this address")
     if _registrations_throttled(ctx):
         raise Throttled("too many registrations from this address")
-    form = RegisterForm(data)
-    valid = form.validate()
-    if valid and email_taken(ctx, form.email.data):
+    taken = None
+    if not sent.errors and email_taken(ctx, sent.data["email"]):
         # Recorded without the email: probing must not lock the account owner out of login.
         record_failure(ctx, "")
-        form.email.errors = [REGISTER_TAKEN]
-        valid = False
-    if not valid:
-        raise Invalid(form)
-    org = Organization(name=form.organization_name.data, created_at=ctx.now)
+        taken = REGISTER_TAKEN
+    value = sent.valid(email=taken)
+    org = Organization(name=value.organization_name, created_at=ctx.now)
     ctx.db.add(org)
     ctx.db.flush()
     user = User(
         organization_id=org.id,
-        name=form.name.data,
-        email=form.email.data,
-        password_hash=hash_password(form.password.data),
+        name=value.name,
+        email=value.email,
+        password_hash=hash_password(value.password),
         role="owner",
         created_at=ctx.now,
     )
@@ -141,62 +138,55 @@ def _registrations_throttled(ctx: Ctx) -> bool:
     return made >= ctx.settings.registrations_per_hour
 
 
-def _login_attempt(ctx: Ctx, data: Mapping[str, Any] | Any) -> tuple[LoginForm, User | None]:
-    """The valid, unthrottled login form and the account its email names, if any."""
-    form = LoginForm(data)
-    if not form.validate():
-        raise Invalid(form)
-    email = form.email.data
-    if throttled(ctx, email):
+def _login_attempt(ctx: Ctx, sent: Parsed[Credentials]) -> tuple[Credentials, User | None]:
+    """The valid, unthrottled credentials and the account their email names, if any."""
+    value = sent.valid()
+    if throttled(ctx, value.email):
         raise Throttled("too many failed logins")
-    return form, ctx.db.scalar(select(User).where(User.email == email))
+    return value, ctx.db.scalar(select(User).where(User.email == value.email))
 
 
 # The prepare_* functions do an action's password work ahead, on a read-only transaction
 # outside the write lock (security.password_work); the action then finds it done. They
 # write nothing and may refuse as the action would: the action's own answer is the one sent.
 
-def prepare_login(ctx: Ctx, data: Mapping[str, Any] | Any) -> None:
-    form, user = _login_attempt(ctx, data)
-    prepare_check(user.password_hash if user else None, form.password.data)
+def prepare_login(ctx: Ctx, sent: Parsed[Credentials]) -> None:
+    value, user = _login_attempt(ctx, sent)
+    prepare_check(user.password_hash if user else None, value.password)
 
 
-def prepare_register(ctx: Ctx, data: Mapping[str, Any] | Any) -> None:
+def prepare_register(ctx: Ctx, sent: Parsed[Registration]) -> None:
     if _address_throttled(ctx) or _registrations_throttled(ctx):
         return
-    form = RegisterForm(data)
-    if ctx.settings.allow_signup and form.validate() and not email_taken(ctx, form.email.data):
-        prepare_hash(form.password.data)
+    if ctx.settings.allow_signup and not sent.errors and not email_taken(ctx, sent.data["email"]):
+        prepare_hash(sent.data["password"])
 
 
-def prepare_password_change(ctx: Ctx, data: Mapping[str, Any] | Any) -> None:
+def prepare_password_change(ctx: Ctx, sent: Parsed[PasswordChange]) -> None:
     if ctx.actor is None:
         return
     stored = ctx.db.scalar(select(User.password_hash).where(User.id == ctx.actor.id))
-    form = PasswordForm(data)
-    if stored and form.validate() and not throttled(ctx, ctx.actor.email):
-        prepare_check(stored, form.current_password.data)
-        if verify_password(stored, form.current_password.data):
-            prepare_hash(form.new_password.data)
+    if stored and not sent.errors and not throttled(ctx, ctx.actor.email):
+        prepare_check(stored, sent.data["current_password"])
+        if verify_password(stored, sent.data["current_password"]):
+            prepare_hash(sent.data["new_password"])
 
 
-def login(ctx: Ctx, data: Mapping[str, Any] | Any, previous_token: str | None = None) -> User:
+def login(ctx: Ctx, sent: Parsed[Credentials], previous_token: str | None = None) -> User:
     """Check the password; a failure is recorded even though the request is refused.
 
     A session the browser already had (`previous_token`) ends: every login starts a new one.
     """
-    form, user = _login_attempt(ctx, data)
-    email = form.email.data
-    ok = verify_password(user.password_hash if user else None, form.password.data)
+    value, user = _login_attempt(ctx, sent)
+    email = value.email
+    ok = verify_password(user.password_hash if user else None, value.password)
     if not ok or user is None or not user.is_active:
         failed = None
         if user is not None:
             failed = events.UserLoginFailed(user.id, {}, organization_id=user.organization_id,
                                             actor_id=user.id)
         record_failure(ctx, email, failed)
-        form.password.errors = [LOGIN_ERROR]
-        form.password.data = ""
-        raise Invalid(form)
+        raise Invalid(errors={"password": [LOGIN_ERROR]})
     assert user.id is not None
     # Only this address's count is cleared: a success here says nothing of other addresses'
     # guesses, which keep counting towards the per-email limit.
@@ -219,23 +209,19 @@ def logout(ctx: Ctx, session_token: str) -> None:
     ctx.ended_session = True
 
 
-def change_password(ctx: Ctx, data: Mapping[str, Any] | Any, session_token: str | None) -> None:
+def change_password(ctx: Ctx, sent: Parsed[PasswordChange], session_token: str | None) -> None:
     """Check the current password, set the new one, and end every other session of the user."""
     user = ctx.db.scalar(select(User).where(User.id == ctx.user.id, User.organization_id == ctx.org_id))
     if user is None:
         raise Forbidden("no such user")
     if throttled(ctx, user.email):
         raise Throttled("too many failed password checks")
-    form = PasswordForm(data)
-    valid = form.validate()
-    if valid and not verify_password(user.password_hash, form.current_password.data):
+    wrong = None
+    if not sent.errors and not verify_password(user.password_hash, sent.data["current_password"]):
         record_failure(ctx, user.email)
-        form.current_password.errors = ["That is not your current password."]
-        valid = False
-    if not valid:
-        form.current_password.data = form.new_password.data = ""
-        raise Invalid(form)
-    user.password_hash = hash_password(form.new_password.data)
+        wrong = "That is not your current password."
+    value = sent.valid(current_password=wrong)
+    user.password_hash = hash_password(value.new_password)
     others = delete(UserSession).where(UserSession.user_id == user.id)
     if session_token:
         others = others.where(UserSession.token_hash != token_hash(session_token))

@@ -1,4 +1,4 @@
-"""Registration and login forms."""
+"""Registration, login and password forms, and the inputs of the actions they check."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from kanvaro.forms import (
     no_control_chars,
     text_field,
 )
+from kanvaro.inputs import input_of
 
 
 class RegisterForm(BaseForm):
@@ -40,3 +41,25 @@ class PasswordForm(BaseForm):
         "Current password", validators=[InputRequired("Enter your current password."), Length(max=1000)]
     )
     new_password = new_password_field("New password", "Choose a new password.")
+
+
+# -- what the actions take (kanvaro.inputs) --------------------------------------------
+
+@input_of(RegisterForm, "POST /register")
+class Registration:
+    organization_name: str
+    name: str
+    email: str
+    password: str
+
+
+@input_of(LoginForm, "POST /login (its `next` is the page's, not the action's)")
+class Credentials:
+    email: str
+    password: str
+
+
+@input_of(PasswordForm, "POST /account/password")
+class PasswordChange:
+    current_password: str
+    new_password: str

@@ -7,8 +7,16 @@ from urllib.parse import urlsplit
 from starlette.responses import Response
 
 from kanvaro.accounts import actions
-from kanvaro.accounts.forms import LoginForm, PasswordForm, RegisterForm
+from kanvaro.accounts.forms import (
+    Credentials,
+    LoginForm,
+    PasswordChange,
+    PasswordForm,
+    RegisterForm,
+    Registration,
+)
 from kanvaro.errors import Invalid
+from kanvaro.inputs import refill
 from kanvaro.web.view import Web, edit_route, view
 
 
@@ -35,12 +43,12 @@ def register_page(web: Web) -> Response:
                       signup_open=web.app.settings.allow_signup)
 
 
-@view(login=False, password=lambda web: actions.prepare_register(web.ctx, web.data()))
+@view(login=False, password=lambda web: actions.prepare_register(web.ctx, web.sent(Registration)))
 def register(web: Web) -> Response:
     return edit_route(
-        web, lambda: actions.register(web.ctx, web.data()), lambda _: web.url("projects"),
+        web, lambda: actions.register(web.ctx, web.sent(Registration)), lambda _: web.url("projects"),
         lambda exc: web.render("auth/register.html", block="form", http_status=422,
-                               form=exc.form, signup_open=True),
+                               form=refill(RegisterForm(web.data()), exc.errors), signup_open=True),
     )
 
 
@@ -55,16 +63,18 @@ def login_page(web: Web) -> Response:
                       signup_open=web.app.settings.allow_signup)
 
 
-@view(login=False, password=lambda web: actions.prepare_login(web.ctx, web.data()))
+@view(login=False, password=lambda web: actions.prepare_login(web.ctx, web.sent(Credentials)))
 def login(web: Web) -> Response:
     data = web.data()
 
     def refused(exc: Invalid) -> Response:
-        exc.form.next.data = safe_next(data.get("next"))
-        return web.render("auth/login.html", block="form", http_status=422, form=exc.form,
+        form = refill(LoginForm(data), exc.errors)
+        form.next.data = safe_next(data.get("next"))
+        return web.render("auth/login.html", block="form", http_status=422, form=form,
                           signup_open=web.app.settings.allow_signup)
 
-    return edit_route(web, lambda: actions.login(web.ctx, data, previous_token=web.session_token),
+    return edit_route(web, lambda: actions.login(web.ctx, web.sent(Credentials),
+                                                 previous_token=web.session_token),
                       lambda _: safe_next(data.get("next")), refused)
 
 
@@ -83,12 +93,13 @@ def account_page(web: Web) -> Response:
                       ended=int(ended) if ended.isdigit() and len(ended) < 6 else None)
 
 
-@view(password=lambda web: actions.prepare_password_change(web.ctx, web.data()))
+@view(password=lambda web: actions.prepare_password_change(web.ctx, web.sent(PasswordChange)))
 def password_change(web: Web) -> Response:
     return edit_route(
-        web, lambda: actions.change_password(web.ctx, web.data(), web.session_token),
+        web, lambda: actions.change_password(web.ctx, web.sent(PasswordChange), web.session_token),
         lambda _: web.url("account") + "?changed=1",
-        lambda exc: web.render("auth/account.html", block="form", http_status=422, form=exc.form),
+        lambda exc: web.render("auth/account.html", block="form", http_status=422,
+                               form=refill(PasswordForm(web.data()), exc.errors)),
     )
 
 

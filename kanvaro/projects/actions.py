@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import delete, insert, update
@@ -12,10 +11,10 @@ from kanvaro.accounts.models import Organization
 from kanvaro.accounts.queries import org_users
 from kanvaro.columns import apply_edit
 from kanvaro.context import Ctx
-from kanvaro.errors import Invalid, expect_version
-from kanvaro.forms import values_of
+from kanvaro.errors import expect_version
+from kanvaro.inputs import Parsed
 from kanvaro.permissions import require
-from kanvaro.projects.forms import ProjectForm
+from kanvaro.projects.forms import NewProject, ProjectEdit, ProjectForm
 from kanvaro.projects.models import Project, ProjectMember
 from kanvaro.projects.queries import get_project, project_member_ids, project_members
 from kanvaro.stories.models import Story
@@ -41,19 +40,21 @@ def edit_project_form(ctx: Ctx, project_id: int) -> tuple[Project, ProjectForm]:
     require(ctx.user, "project:update")
     form = project_form(ctx, None, data={k: getattr(project, k) for k in FIELDS})
     form.members.data = [u.id for u in project_members(ctx, project_id)]
-    form.version.data = str(project.version)
+    form.version.data = project.version
     return project, form
 
 
-def _validated(ctx: Ctx, data: Any) -> ProjectForm:
-    form = project_form(ctx, data)
-    if not form.validate():
-        raise Invalid(form)
-    return form
+def _valid(ctx: Ctx, sent: Parsed[Any]) -> Any:
+    """The input, its members people of the organization."""
+    allowed = {u.id for u in org_users(ctx)}
+    chosen = sent.data.get("members") or []
+    return sent.valid(members="Choose members from the people of your organization."
+                      if any(uid not in allowed for uid in chosen) else None)
 
 
-def _values(form: ProjectForm) -> dict[str, Any]:
-    return values_of(form, *FIELDS)
+def _values(value: NewProject) -> dict[str, Any]:
+    """The input by column (the names are the same)."""
+    return {k: getattr(value, k) for k in FIELDS}
 
 
 def _set_members(ctx: Ctx, project: Project, member_ids: set[int]) -> None:
@@ -68,16 +69,16 @@ def _set_members(ctx: Ctx, project: Project, member_ids: set[int]) -> None:
         )
 
 
-def create_project(ctx: Ctx, data: Mapping[str, Any] | Any) -> Project:
+def create_project(ctx: Ctx, sent: Parsed[NewProject]) -> Project:
     require(ctx.user, "project:create")
-    form = _validated(ctx, data)
+    value: NewProject = _valid(ctx, sent)
     number = ctx.db.execute(
         update(Organization)
         .where(Organization.id == ctx.org_id)
         .values(project_seq=Organization.project_seq + 1)
         .returning(Organization.project_seq)
     ).scalar_one()
-    values = _values(form)
+    values = _values(value)
     project = Project(
         organization_id=ctx.org_id,
         number=number,
@@ -88,7 +89,7 @@ def create_project(ctx: Ctx, data: Mapping[str, Any] | Any) -> Project:
     )
     ctx.db.add(project)
     ctx.db.flush()
-    members = set(form.members.data or []) | {ctx.user.id}
+    members = set(value.members) | {ctx.user.id}
     _set_members(ctx, project, members)
     changes = {k: [None, v] for k, v in values.items() if v not in (None, "")}
     changes["members"] = [None, sorted(members)]
@@ -96,15 +97,15 @@ def create_project(ctx: Ctx, data: Mapping[str, Any] | Any) -> Project:
     return project
 
 
-def update_project(ctx: Ctx, project_id: int, data: Mapping[str, Any] | Any) -> Project:
+def update_project(ctx: Ctx, project_id: int, sent: Parsed[ProjectEdit]) -> Project:
     project = get_project(ctx, project_id, for_update=True)
     require(ctx.user, "project:update")
-    form = _validated(ctx, data)
-    expect_version(data, project.version, project, form)
+    value: ProjectEdit = _valid(ctx, sent)
+    expect_version(value.version, project.version, project)
     before = {k: getattr(project, k) for k in FIELDS}
     before_members = sorted(project_member_ids(ctx, project.id))  # type: ignore[arg-type]
-    after = _values(form)
-    members = set(form.members.data or [])
+    after = _values(value)
+    members = set(value.members)
     if project.created_by_id is not None:
         members.add(project.created_by_id)
     changes = audit.diff(before, after)

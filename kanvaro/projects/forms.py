@@ -1,7 +1,8 @@
-"""The project form."""
+"""The project form, and the inputs of the project actions it checks."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
@@ -9,6 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from kanvaro.enums import PRIORITIES, PROJECT_STATUSES
 from kanvaro.forms import BaseForm, choices, no_control_chars, strip_text, version_field
+from kanvaro.inputs import input_of
 
 
 class ProjectForm(BaseForm):
@@ -29,11 +31,12 @@ class ProjectForm(BaseForm):
     end_date = DateField("End date", validators=[Optional()], format="%Y-%m-%d")
     status = SelectField("Status", choices=choices(PROJECT_STATUSES), default="planning")
     priority = SelectField("Priority", choices=choices(PRIORITIES), default="medium")
-    # Checked by validate_members, with a message a person can act on.
+    # Who may be chosen is the action's check (the people of the organization), with a
+    # message a person can act on; the choices here are what the page offers.
     members = SelectMultipleField("Members", coerce=int, choices=[], validate_choice=False)
 
     def __init__(
-        self, formdata: Any = None, *, people: list[tuple[int, str]], **kwargs: Any
+        self, formdata: Any = None, *, people: list[tuple[int, str]] = (), **kwargs: Any  # type: ignore[assignment]
     ) -> None:
         super().__init__(formdata, **kwargs)
         self.members.choices = choices(people)
@@ -42,7 +45,20 @@ class ProjectForm(BaseForm):
         if field.data and self.start_date.data and field.data < self.start_date.data:
             raise ValidationError("The end date cannot be before the start date.")
 
-    def validate_members(self, field: Any) -> None:
-        allowed = {c.value for c in field.choices}
-        if any(value not in allowed for value in field.data or []):
-            raise ValidationError("Choose members from the people of your organization.")
+
+# -- what the actions take (kanvaro.inputs) --------------------------------------------
+
+@input_of(ProjectForm, "POST /projects")
+class NewProject:
+    name: str
+    description: str
+    start_date: date | None
+    end_date: date | None
+    status: str
+    priority: str
+    members: list[int]
+
+
+@input_of(ProjectForm, "POST /projects/{id}: as created, plus the edit's version")
+class ProjectEdit(NewProject):
+    version: int | None

@@ -5,8 +5,10 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from kanvaro.forms import BaseForm
+from kanvaro.inputs import refill
 from kanvaro.projects import actions
 from kanvaro.projects import queries as projects
+from kanvaro.projects.forms import NewProject, ProjectEdit
 from kanvaro.projects.models import Project
 from kanvaro.stories.forms import StoryForm
 from kanvaro.stories.queries import project_stories
@@ -32,6 +34,10 @@ def _form_page(web: Web, form: BaseForm, project: Project | None, http_status: i
                       project=project, conflict=conflict)
 
 
+def _sent_form(web: Web, errors: dict[str, list[str]], version: int | None = None) -> BaseForm:
+    return refill(actions.project_form(web.ctx, web.data()), errors, version=version)
+
+
 @view()
 def project_new(web: Web) -> Response:
     return _form_page(web, actions.new_project_form(web.ctx), None)
@@ -40,9 +46,9 @@ def project_new(web: Web) -> Response:
 @view()
 def project_create(web: Web) -> Response:
     return edit_route(
-        web, lambda: actions.create_project(web.ctx, web.data()),
+        web, lambda: actions.create_project(web.ctx, web.sent(NewProject)),
         lambda project: web.url("project", project_id=project.id),
-        lambda exc: _form_page(web, exc.form, None, 422),
+        lambda exc: _form_page(web, _sent_form(web, exc.errors), None, 422),
     )
 
 
@@ -85,10 +91,12 @@ def project_edit(web: Web, project_id: int) -> Response:
 @view()
 def project_update(web: Web, project_id: int) -> Response:
     return edit_route(
-        web, lambda: actions.update_project(web.ctx, project_id, web.data()),
+        web, lambda: actions.update_project(web.ctx, project_id, web.sent(ProjectEdit)),
         lambda project: web.url("project", project_id=project.id),
-        lambda exc: _form_page(web, exc.form, projects.get_project(web.ctx, project_id), 422),
-        lambda exc: _form_page(web, exc.form, exc.current, 409, conflict=True),
+        lambda exc: _form_page(web, _sent_form(web, exc.errors),
+                               projects.get_project(web.ctx, project_id), 422),
+        lambda exc: _form_page(web, _sent_form(web, {}, version=exc.current.version),
+                               exc.current, 409, conflict=True),
     )
 
 

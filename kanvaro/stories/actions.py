@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from sqlalchemy import update
 
 from kanvaro import audit, events
 from kanvaro.columns import apply_edit
 from kanvaro.context import Ctx
-from kanvaro.errors import Invalid, expect_version
-from kanvaro.forms import values_of
+from kanvaro.errors import expect_version
+from kanvaro.inputs import Parsed
 from kanvaro.permissions import require
 from kanvaro.projects.queries import get_project
-from kanvaro.stories.forms import StoryForm
+from kanvaro.stories.forms import NewStory, StoryEdit, StoryForm
 from kanvaro.stories.models import Story
 from kanvaro.stories.queries import get_story
 from kanvaro.tasks.models import Task
@@ -30,17 +27,15 @@ def edit_story_form(ctx: Ctx, story_id: int) -> StoryForm:
     return StoryForm(None, data=data)
 
 
-def _values(form: StoryForm) -> dict[str, Any]:
-    return values_of(form, *FIELDS)
+def _values(value: NewStory) -> dict[str, object]:
+    """The input by column (the names are the same)."""
+    return {k: getattr(value, k) for k in FIELDS}
 
 
-def create_story(ctx: Ctx, project_id: int, data: Mapping[str, Any] | Any) -> Story:
+def create_story(ctx: Ctx, project_id: int, sent: Parsed[NewStory]) -> Story:
     project = get_project(ctx, project_id)
     require(ctx.user, "story:create")
-    form = StoryForm(data)
-    if not form.validate():
-        raise Invalid(form)
-    values = _values(form)
+    values = _values(sent.valid())
     story = Story(organization_id=ctx.org_id, project_id=project.id, created_by_id=ctx.user.id,
                   created_at=ctx.now, updated_at=ctx.now, **values)
     ctx.db.add(story)
@@ -50,15 +45,13 @@ def create_story(ctx: Ctx, project_id: int, data: Mapping[str, Any] | Any) -> St
     return story
 
 
-def update_story(ctx: Ctx, story_id: int, data: Mapping[str, Any] | Any) -> Story:
+def update_story(ctx: Ctx, story_id: int, sent: Parsed[StoryEdit]) -> Story:
     story = get_story(ctx, story_id, for_update=True)
     require(ctx.user, "story:update")
-    form = StoryForm(data)
-    if not form.validate():
-        raise Invalid(form)
-    expect_version(data, story.version, story, form)
+    value = sent.valid()
+    expect_version(value.version, story.version, story)
     before = {k: getattr(story, k) for k in FIELDS}
-    after = _values(form)
+    after = _values(value)
     changes = audit.diff(before, after)
     if not changes:
         return story

@@ -1,4 +1,4 @@
-"""The story form."""
+"""The story form, and the inputs of the story actions it checks."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from kanvaro.forms import (
     title_field,
     version_field,
 )
+from kanvaro.inputs import input_of
 
 
 class StoryForm(BaseForm):
@@ -33,3 +34,19 @@ class StoryForm(BaseForm):
     status = SelectField(
         "Status", id="story-status", choices=choices(STORY_STATUSES), default="todo"
     )
+
+
+# -- what the actions take (kanvaro.inputs) --------------------------------------------
+
+@input_of(StoryForm, "POST /projects/{id}/stories")
+class NewStory:
+    title: str
+    description: str
+    priority: str
+    story_points: int | None
+    status: str
+
+
+@input_of(StoryForm, "POST /stories/{id}: as created, plus the edit's version")
+class StoryEdit(NewStory):
+    version: int | None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -11,13 +10,13 @@ from sqlalchemy import bindparam, update
 from kanvaro import audit, events
 from kanvaro.columns import apply_edit
 from kanvaro.context import Ctx
-from kanvaro.errors import Invalid, expect_version
-from kanvaro.forms import values_of
+from kanvaro.errors import expect_version
+from kanvaro.inputs import Parsed
 from kanvaro.permissions import require
 from kanvaro.projects.models import Project
 from kanvaro.projects.queries import get_project, project_people
 from kanvaro.stories.queries import project_stories
-from kanvaro.tasks.forms import StatusForm, TaskForm
+from kanvaro.tasks.forms import NewTask, StatusChange, TaskEdit, TaskForm
 from kanvaro.tasks.models import Task
 from kanvaro.tasks.queries import StatusState, get_task, status_state
 
@@ -41,9 +40,23 @@ def edit_task_form(ctx: Ctx, task_id: int) -> TaskForm:
     return task_form(ctx, task.project_id, None, data=data)
 
 
-def _values(form: TaskForm) -> dict[str, Any]:
-    return values_of(form, "title", "description", "priority", "story_points", "due_date",
-                     story_id="story", assignee_id="assignee")
+def _values(value: NewTask) -> dict[str, Any]:
+    """The input by column."""
+    return {"title": value.title, "description": value.description, "story_id": value.story,
+            "assignee_id": value.assignee, "priority": value.priority,
+            "story_points": value.story_points, "due_date": value.due_date}
+
+
+def _valid(ctx: Ctx, project_id: int, sent: Parsed[Any]) -> Any:
+    """The input, its story one of the project's and its assignee one of its people."""
+    story, assignee = sent.data.get("story"), sent.data.get("assignee")
+    not_a_choice = "Not a valid choice."
+    return sent.valid(
+        story=not_a_choice if story is not None and story not in
+        {s.id for s in project_stories(ctx, project_id)} else None,
+        assignee=not_a_choice if assignee is not None and assignee not in
+        {uid for uid, _ in project_people(ctx, project_id)} else None,
+    )
 
 
 def completed_at_for(status: str, before: str | None, current: datetime | None, now: datetime) -> datetime | None:
@@ -53,13 +66,10 @@ def completed_at_for(status: str, before: str | None, current: datetime | None, 
     return current if before == "completed" and current is not None else now
 
 
-def create_task(ctx: Ctx, project_id: int, data: Mapping[str, Any] | Any) -> Task:
+def create_task(ctx: Ctx, project_id: int, sent: Parsed[NewTask]) -> Task:
     project = get_project(ctx, project_id)
     require(ctx.user, "task:create")
-    form = task_form(ctx, project_id, data)
-    if not form.validate():
-        raise Invalid(form)
-    values = _values(form)
+    values = _values(_valid(ctx, project_id, sent))
     if values["assignee_id"] is not None:
         require(ctx.user, "task:assign")
     number = ctx.db.execute(
@@ -78,15 +88,13 @@ def create_task(ctx: Ctx, project_id: int, data: Mapping[str, Any] | Any) -> Tas
     return task
 
 
-def update_task(ctx: Ctx, task_id: int, data: Mapping[str, Any] | Any) -> Task:
+def update_task(ctx: Ctx, task_id: int, sent: Parsed[TaskEdit]) -> Task:
     task = get_task(ctx, task_id, for_update=True)
     require(ctx.user, "task:update")
-    form = task_form(ctx, task.project_id, data)
-    if not form.validate():
-        raise Invalid(form)
-    expect_version(data, task.version, task, form)
+    value: TaskEdit = _valid(ctx, task.project_id, sent)
+    expect_version(value.version, task.version, task)
     before = {k: getattr(task, k) for k in FIELDS}
-    after = _values(form) | {"status": form.status.data}
+    after = _values(value) | {"status": value.status}
     if after["assignee_id"] != before["assignee_id"]:
         require(ctx.user, "task:assign")
     changes = audit.diff(before, after)
@@ -118,17 +126,15 @@ _SET_STATUS = (
 )
 
 
-def change_task_status(ctx: Ctx, task_id: int, data: Mapping[str, Any] | Any) -> StatusState:
+def change_task_status(ctx: Ctx, task_id: int, sent: Parsed[StatusChange]) -> StatusState:
     """The hottest path: one read, one update, the audit entry; Core statements only."""
     # Locked (PostgreSQL): two concurrent changes must not both read the same "before",
     # or both pass the same version check.
     state = status_state(ctx, task_id, for_update=True)
     require(ctx.user, "task:change_status")
-    form = StatusForm(data)
-    if not form.validate():
-        raise Invalid(form)
-    expect_version(data, state.version, state, form)
-    new = form.status.data
+    value = sent.valid()
+    expect_version(value.version, state.version, state)
+    new = value.status
     if new == state.status:
         return state
     version = ctx.db.connection().execute(_SET_STATUS, {

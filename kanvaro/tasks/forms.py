@@ -1,7 +1,8 @@
-"""The task and status forms."""
+"""The task and status forms, and the inputs of the task actions they check."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from wtforms import DateField, SelectField, TextAreaField
@@ -17,6 +18,7 @@ from kanvaro.forms import (
     title_field,
     version_field,
 )
+from kanvaro.inputs import input_of
 
 
 def _optional_id(value: Any) -> int | None:
@@ -31,8 +33,10 @@ class TaskForm(BaseForm):
     description = TextAreaField(
         "Description", filters=[strip_text], validators=[Length(max=20000), no_control_chars]
     )
-    story = SelectField("Story", coerce=_optional_id, choices=[], validate_choice=True)
-    assignee = SelectField("Assignee", coerce=_optional_id, choices=[], validate_choice=True)
+    # Which stories and people may be chosen is the action's check (a story of this project,
+    # a member of it): the choices here are what the page offers.
+    story = SelectField("Story", coerce=_optional_id, choices=[], validate_choice=False)
+    assignee = SelectField("Assignee", coerce=_optional_id, choices=[], validate_choice=False)
     priority = SelectField("Priority", choices=choices(PRIORITIES), default="medium")
     story_points = points_field()
     due_date = DateField("Due date", validators=[Optional()], format="%Y-%m-%d")
@@ -42,8 +46,8 @@ class TaskForm(BaseForm):
         self,
         formdata: Any = None,
         *,
-        stories: list[tuple[int, str]],
-        people: list[tuple[int, str]],
+        stories: list[tuple[int, str]] = (),  # type: ignore[assignment]
+        people: list[tuple[int, str]] = (),  # type: ignore[assignment]
         **kwargs: Any,
     ) -> None:
         super().__init__(formdata, **kwargs)
@@ -52,6 +56,32 @@ class TaskForm(BaseForm):
 
 
 class StatusForm(BaseForm):
+    version = version_field()
     status = SelectField(
         "Status", choices=choices(TASK_STATUSES), validators=[InputRequired("Choose a status.")]
     )
+
+
+# -- what the actions take (kanvaro.inputs) --------------------------------------------
+
+@input_of(TaskForm, "POST /projects/{id}/tasks")
+class NewTask:
+    title: str
+    description: str
+    story: int | None
+    assignee: int | None
+    priority: str
+    story_points: int | None
+    due_date: date | None
+
+
+@input_of(TaskForm, "POST /tasks/{id}: as created, plus the status and the edit's version")
+class TaskEdit(NewTask):
+    status: str
+    version: int | None
+
+
+@input_of(StatusForm, "POST /tasks/{id}/status")
+class StatusChange:
+    status: str
+    version: int | None

@@ -10,10 +10,12 @@ from starlette.responses import Response
 from kanvaro.errors import Conflict, Invalid
 from kanvaro.forms import BaseForm
 from kanvaro.htmx import see_other
+from kanvaro.inputs import refill
 from kanvaro.projects.queries import get_project
 from kanvaro.projects.views import project_page
 from kanvaro.tasks import actions
 from kanvaro.tasks import queries as tasks
+from kanvaro.tasks.forms import NewTask, StatusChange, TaskEdit
 from kanvaro.web.view import Web, edit_route, view
 
 
@@ -28,10 +30,12 @@ def board(web: Web, project_id: int) -> Response:
 @view()
 def task_create(web: Web, project_id: int) -> Response:
     return edit_route(
-        web, lambda: actions.create_task(web.ctx, project_id, web.data()),
+        web, lambda: actions.create_task(web.ctx, project_id, web.sent(NewTask)),
         lambda task: web.url("project", project_id=task.project_id),
-        lambda exc: project_page(web, get_project(web.ctx, project_id), task_form_=exc.form,
-                                 http_status=422, block="projects/_tasks.html#task_form"),
+        lambda exc: project_page(
+            web, get_project(web.ctx, project_id), http_status=422,
+            task_form_=refill(actions.task_form(web.ctx, project_id, web.data()), exc.errors),
+            block="projects/_tasks.html#task_form"),
     )
 
 
@@ -46,9 +50,13 @@ def task_detail(web: Web, task_id: int) -> Response:
     return web.render("tasks/detail.html", block="task", **_page_context(page, web.ctx.now.date()))
 
 
-def _form_page(web: Web, task_id: int, form: BaseForm, http_status: int = 200,
-               conflict: bool = False) -> Response:
+def _form_page(web: Web, task_id: int, form: BaseForm | None = None, http_status: int = 200,
+               conflict: bool = False, errors: dict[str, list[str]] | None = None) -> Response:
+    """The edit form: as stored, or (`form` None) as sent again."""
     page = tasks.task_page(web.ctx, task_id)
+    if form is None:
+        form = refill(actions.task_form(web.ctx, page.task.project_id, web.data()), errors or {},
+                      version=page.task.version if conflict else None)
     return web.render("tasks/form.html", block="form", http_status=http_status, form=form,
                       version=page.task.version, conflict=conflict,
                       **_page_context(page, web.ctx.now.date()))
@@ -62,10 +70,10 @@ def task_edit(web: Web, task_id: int) -> Response:
 @view()
 def task_update(web: Web, task_id: int) -> Response:
     return edit_route(
-        web, lambda: actions.update_task(web.ctx, task_id, web.data()),
+        web, lambda: actions.update_task(web.ctx, task_id, web.sent(TaskEdit)),
         lambda task: web.url("task", task_id=task.id),
-        lambda exc: _form_page(web, task_id, exc.form, 422),
-        lambda exc: _form_page(web, task_id, exc.form, 409, conflict=True),
+        lambda exc: _form_page(web, task_id, http_status=422, errors=exc.errors),
+        lambda exc: _form_page(web, task_id, http_status=409, conflict=True),
     )
 
 
@@ -94,7 +102,7 @@ def back_to(web: Web, default: str) -> str:
 def task_status(web: Web, task_id: int) -> Response:
     ctx = web.ctx
     try:
-        state = actions.change_task_status(ctx, task_id, web.data())
+        state = actions.change_task_status(ctx, task_id, web.sent(StatusChange))
         code = 200
     except Invalid:
         state, code = tasks.status_state(ctx, task_id), 422
@@ -102,7 +110,7 @@ def task_status(web: Web, task_id: int) -> Response:
         state, code = exc.current, 409
     if not web.hx.partial:
         if code != 200:
-            return web.error(Invalid(None) if code == 422 else Conflict(state))
+            return web.error(Invalid(errors={}) if code == 422 else Conflict(state))
         return see_other(back_to(web, web.url("board", project_id=state.project_id)))
     # Column counts go out of band only where they are shown: the board (or an unknown page).
     current = web.current_path()

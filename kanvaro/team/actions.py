@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
 from datetime import timedelta
 from typing import Any
 
@@ -12,20 +12,13 @@ from kanvaro import audit, events, mail, mail_secrets
 from kanvaro.accounts.actions import start_session
 from kanvaro.accounts.models import Organization, User, UserSession
 from kanvaro.context import Ctx
-from kanvaro.errors import Forbidden, Invalid, NotFound, Throttled
+from kanvaro.errors import Forbidden, NotFound, Throttled
+from kanvaro.inputs import Parsed
 from kanvaro.permissions import PERMISSIONS, ROLES, require
 from kanvaro.security import hash_password, prepare_hash
-from kanvaro.team.forms import AcceptForm, CustomRoleForm
+from kanvaro.team.forms import Acceptance, NewInvitation, RoleChange, RoleDefinition
 from kanvaro.team.models import CustomRole, Invitation
-from kanvaro.team.queries import (
-    find_invitation,
-    get_custom_role,
-    get_member,
-    invite_form,
-    member_form,
-    pending_clause,
-    role_form,
-)
+from kanvaro.team.queries import find_invitation, get_custom_role, get_member, pending_clause
 from kanvaro.team.rules import (
     can_manage,
     check_custom_role,
@@ -66,7 +59,7 @@ def _invitations_last_hour(ctx: Ctx) -> int:
     )) or 0
 
 
-def invite(ctx: Ctx, data: Mapping[str, Any] | Any) -> tuple[Invitation, str]:
+def invite(ctx: Ctx, sent: Parsed[NewInvitation]) -> tuple[Invitation, str]:
     """Create an invitation and its mail in one transaction; returns it and its token.
 
     The token is stored nowhere: the invitation keeps its hash and the nonce it is derived
@@ -75,29 +68,24 @@ def invite(ctx: Ctx, data: Mapping[str, Any] | Any) -> tuple[Invitation, str]:
     _lock_org(ctx)  # before counting: two requests cannot both take the last place
     if _invitations_last_hour(ctx) >= INVITATIONS_PER_HOUR:
         raise Throttled("invitations per organization per hour")
-    form = invite_form(ctx, data)
-    valid = form.validate()
-    email = form.email.data or ""
-    if valid:
+    email = sent.data["email"] or ""
+    taken = None
+    if "email" not in sent.errors:
         # An account in another organization is not revealed: the invitation goes out as
         # usual (it cannot be accepted, since an email has one account). docs/security.md
-        existing = ctx.db.scalar(select(User).where(User.email == email, User.organization_id == ctx.org_id))
-        if existing is not None:
-            form.email.errors = ["This person is already a member of your organization."]
+        if ctx.db.scalar(select(User).where(User.email == email, User.organization_id == ctx.org_id)):
+            taken = "This person is already a member of your organization."
         elif ctx.db.scalar(select(func.count()).select_from(Invitation).where(
             Invitation.organization_id == ctx.org_id, func.lower(Invitation.email) == email,
             pending_clause(ctx),
         )):
-            form.email.errors = ["An invitation to this address is already pending."]
-    refused = role_error(ctx.user, form.role.data)
-    if refused:
-        form.role.errors = [refused]
-    custom = check_custom_role(ctx, form)
-    if form.errors:
-        raise Invalid(form)
+            taken = "An invitation to this address is already pending."
+    custom, custom_refused = check_custom_role(ctx, sent.data["custom_role"])
+    value = sent.valid(email=taken, role=role_error(ctx.user, sent.data["role"]),
+                       custom_role=custom_refused)
     token, secret = mail_secrets.issue(ctx.settings.resolved_secret_key(), "invitation")
     invitation = Invitation(
-        organization_id=ctx.org_id, email=email, role=form.role.data,
+        organization_id=ctx.org_id, email=value.email, role=value.role,
         custom_role_id=custom.id if custom else None, token_hash=secret.hash,
         token_nonce=secret.nonce, invited_by_id=ctx.user.id, created_at=ctx.now,
         expires_at=ctx.now + INVITATION_TTL,
@@ -112,9 +100,9 @@ def invite(ctx: Ctx, data: Mapping[str, Any] | Any) -> tuple[Invitation, str]:
         "expires_at": invitation.expires_at,
     }
     text, html = mail.render("invitation", **context)
-    mail.enqueue(ctx.db, to=email, subject=f"{ctx.user.name} invited you to {org_name} on Kanvaro",
+    mail.enqueue(ctx.db, to=value.email, subject=f"{ctx.user.name} invited you to {org_name} on Kanvaro",
                  text=text, html=html, organization_id=ctx.org_id, now=ctx.now, secret=secret)
-    changes: dict[str, Any] = {"email": [None, email], "role": [None, invitation.role]}
+    changes: dict[str, Any] = {"email": [None, value.email], "role": [None, invitation.role]}
     if custom:
         changes["custom_role"] = [None, custom.name]
     ctx.emit(events.InvitationCreated(invitation.id, changes))
@@ -139,20 +127,17 @@ def revoke_invitation(ctx: Ctx, invitation_id: int) -> Invitation:
     return invitation
 
 
-def prepare_acceptance(ctx: Ctx, token: str, data: Mapping[str, Any] | Any) -> None:
-    """accept_invitation's password hash, done ahead (see actions.auth.prepare_login)."""
+def prepare_acceptance(ctx: Ctx, token: str, sent: Parsed[Acceptance]) -> None:
+    """accept_invitation's password hash, done ahead (see accounts.actions.prepare_login)."""
     find_invitation(ctx, token)
-    form = AcceptForm(data)
-    if form.validate():
-        prepare_hash(form.password.data)
+    if not sent.errors:
+        prepare_hash(sent.data["password"])
 
 
-def accept_invitation(ctx: Ctx, token: str, data: Mapping[str, Any] | Any) -> User:
+def accept_invitation(ctx: Ctx, token: str, sent: Parsed[Acceptance]) -> User:
     """Create the invited user with the invited role, and log them in."""
     invitation = find_invitation(ctx, token)
-    form = AcceptForm(data)
-    if not form.validate():
-        raise Invalid(form)
+    value = sent.valid()
     # Conditional: of two concurrent acceptances, only one matches.
     taken = ctx.db.execute(
         update(Invitation)
@@ -164,8 +149,8 @@ def accept_invitation(ctx: Ctx, token: str, data: Mapping[str, Any] | Any) -> Us
         raise NotFound("invitation")
     invitation.accepted_at = ctx.now
     user = User(
-        organization_id=invitation.organization_id, name=form.name.data, email=invitation.email,
-        password_hash=hash_password(form.password.data), role=invitation.role,
+        organization_id=invitation.organization_id, name=value.name, email=invitation.email,
+        password_hash=hash_password(value.password), role=invitation.role,
         custom_role_id=invitation.custom_role_id, is_active=True, created_at=ctx.now,
     )
     ctx.db.add(user)
@@ -188,7 +173,7 @@ def _custom_name(ctx: Ctx, role_id: int | None) -> str | None:
     return ctx.db.scalar(select(CustomRole.name).where(CustomRole.id == role_id))
 
 
-def change_role(ctx: Ctx, user_id: int, data: Mapping[str, Any] | Any) -> User:
+def change_role(ctx: Ctx, user_id: int, sent: Parsed[RoleChange]) -> User:
     """Set a member's built-in and custom role."""
     user = get_member(ctx, user_id)
     require(ctx.user, "user:manage_roles")
@@ -196,19 +181,16 @@ def change_role(ctx: Ctx, user_id: int, data: Mapping[str, Any] | Any) -> User:
         raise Forbidden("nobody changes their own role")
     if not can_manage(ctx.user, user):
         raise Forbidden("member ranked above the actor")
-    form = member_form(ctx, user, data)
-    form.validate()
-    refused = role_error(ctx.user, form.role.data)
-    if refused:
-        form.role.errors = [refused]
-    custom = check_custom_role(ctx, form, unchanged_id=user.custom_role_id)
-    demoting_owner = user.role == "owner" and form.role.data != "owner"
-    if not form.errors and demoting_owner and _other_active_owners(ctx, user.id) == 0:  # type: ignore[arg-type]
-        form.role.errors = ["The organization needs at least one owner."]
-    if form.errors:
-        raise Invalid(form)
+    role = sent.data["role"]
+    refused = role_error(ctx.user, role)
+    custom, custom_refused = check_custom_role(ctx, sent.data["custom_role"],
+                                               unchanged_id=user.custom_role_id)
+    if (not (refused or custom_refused or sent.errors) and user.role == "owner"
+            and role != "owner" and _other_active_owners(ctx, user.id) == 0):  # type: ignore[arg-type]
+        refused = "The organization needs at least one owner."
+    value = sent.valid(role=refused, custom_role=custom_refused)
     before = {"role": user.role, "custom_role": _custom_name(ctx, user.custom_role_id)}
-    user.role = form.role.data
+    user.role = value.role
     user.custom_role_id = custom.id if custom else None
     ctx.db.flush()
     changes = audit.diff(before, {"role": user.role, "custom_role": custom.name if custom else None})
@@ -237,39 +219,34 @@ def deactivate(ctx: Ctx, user_id: int) -> User:
 # -- custom roles ---------------------------------------------------------------------
 
 
-def _validated_role(ctx: Ctx, data: Any, role_id: int | None) -> CustomRoleForm:
-    form = role_form(None, data)
-    form.validate()
+def _valid_role(ctx: Ctx, sent: Parsed[RoleDefinition], role_id: int | None) -> RoleDefinition:
+    """The definition, its name unique in the organization and its permissions the actor's;
+    the permissions in the order of PERMISSIONS."""
     _lock_org(ctx)
-    if not form.name.errors:
+    taken = None
+    if "name" not in sent.errors:
         # Compared in Python: SQLite's lower() folds ASCII letters only.
-        wanted = (form.name.data or "").casefold()
+        wanted = (sent.data["name"] or "").casefold()
         names = ctx.db.execute(
             select(CustomRole.id, CustomRole.name).where(CustomRole.organization_id == ctx.org_id)
         )
         if any(rid != role_id and name.casefold() == wanted for rid, name in names):
-            form.name.errors = ["A custom role with this name exists already."]
-    chosen = list(dict.fromkeys(form.permissions.data or []))
+            taken = "A custom role with this name exists already."
+    chosen = list(dict.fromkeys(sent.data["permissions"] or []))
     unknown = [p for p in chosen if p not in PERMISSIONS]
     missing = missing_permissions(ctx.user, [p for p in chosen if p in PERMISSIONS])
-    if unknown:
-        form.permissions.errors = ["Choose permissions from the list."]
-    elif missing:
-        form.permissions.errors = [
-            "You cannot grant permissions you do not have: " + ", ".join(missing) + "."
-        ]
-    form.permissions.data = [p for p in PERMISSIONS if p in chosen]
-    if form.errors:
-        raise Invalid(form)
-    return form
+    refused = ("Choose permissions from the list." if unknown else
+               "You cannot grant permissions you do not have: " + ", ".join(missing) + "."
+               if missing else None)
+    value = sent.valid(name=taken, permissions=refused)
+    return dataclasses.replace(value, permissions=[p for p in PERMISSIONS if p in chosen])
 
 
-def create_custom_role(ctx: Ctx, data: Mapping[str, Any] | Any) -> CustomRole:
+def create_custom_role(ctx: Ctx, sent: Parsed[RoleDefinition]) -> CustomRole:
     require(ctx.user, "role:manage")
-    form = _validated_role(ctx, data, None)
-    role = CustomRole(organization_id=ctx.org_id, name=form.name.data,
-                      description=form.description.data or "",
-                      permissions=list(form.permissions.data), created_at=ctx.now)
+    value = _valid_role(ctx, sent, None)
+    role = CustomRole(organization_id=ctx.org_id, name=value.name, description=value.description,
+                      permissions=value.permissions, created_at=ctx.now)
     ctx.db.add(role)
     ctx.db.flush()
     ctx.emit(events.CustomRoleCreated(role.id, {
@@ -279,13 +256,13 @@ def create_custom_role(ctx: Ctx, data: Mapping[str, Any] | Any) -> CustomRole:
     return role
 
 
-def update_custom_role(ctx: Ctx, role_id: int, data: Mapping[str, Any] | Any) -> CustomRole:
+def update_custom_role(ctx: Ctx, role_id: int, sent: Parsed[RoleDefinition]) -> CustomRole:
     role = get_custom_role(ctx, role_id)
     require(ctx.user, "role:manage")
-    form = _validated_role(ctx, data, role_id)
+    value = _valid_role(ctx, sent, role_id)
     before = {"name": role.name, "description": role.description, "permissions": list(role.permissions)}
-    after = {"name": form.name.data, "description": form.description.data or "",
-             "permissions": list(form.permissions.data)}
+    after = {"name": value.name, "description": value.description,
+             "permissions": list(value.permissions)}
     role.name, role.description, role.permissions = after["name"], after["description"], after["permissions"]
     ctx.db.flush()
     ctx.emit(events.CustomRoleUpdated(role.id, audit.diff(before, after)))

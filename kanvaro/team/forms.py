@@ -1,4 +1,5 @@
-"""Team forms: invitations, accepting one, member roles, custom roles."""
+"""Team forms (invitations, accepting one, member roles, custom roles) and the inputs of
+the team actions they check."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from kanvaro.forms import (
     strip_text,
     text_field,
 )
+from kanvaro.inputs import input_of
 from kanvaro.permissions import PERMISSIONS, ROLES
 
 NO_CUSTOM_ROLE = ("", "None")
@@ -71,6 +73,34 @@ class CustomRoleForm(BaseForm):
     permissions = SelectMultipleField(
         "Permissions", choices=choices((p, p) for p in PERMISSIONS), validate_choice=False
     )
+
+
+# -- what the actions take (kanvaro.inputs) --------------------------------------------
+
+@input_of(InviteForm, "POST /team/invitations")
+class NewInvitation:
+    email: str
+    role: str
+    custom_role: str
+
+
+@input_of(MemberRoleForm, "POST /team/members/{id}/role")
+class RoleChange:
+    role: str
+    custom_role: str
+
+
+@input_of(AcceptForm, "POST /invitations/{token}")
+class Acceptance:
+    name: str
+    password: str
+
+
+@input_of(CustomRoleForm, "POST /team/roles and /team/roles/{id}")
+class RoleDefinition:
+    name: str
+    description: str
+    permissions: list[str]
 
 
 def set_ids(form: BaseForm, prefix: str) -> BaseForm:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 
 from kanvaro.accounts.models import User
@@ -39,22 +37,22 @@ def missing_permissions(actor: Actor, permissions: list[str]) -> list[str]:
     return sorted(set(permissions) - actor.permissions)
 
 
-def check_custom_role(ctx: Ctx, form: Any, *, unchanged_id: int | None = None) -> CustomRole | None:
-    """The chosen custom role of ctx's organization, or None; errors go on the field."""
-    raw = (form.custom_role.data or "").strip()
+def check_custom_role(ctx: Ctx, raw: str | None, *,
+                      unchanged_id: int | None = None) -> tuple[CustomRole | None, str | None]:
+    """The chosen custom role of ctx's organization (or None), and what is wrong with the
+    choice (or None)."""
+    raw = (raw or "").strip()
     if not raw:
-        return None
+        return None, None
     role = None
     if raw.isdigit() and len(raw) < 18:
         role = ctx.db.scalar(
             select(CustomRole).where(CustomRole.id == int(raw), CustomRole.organization_id == ctx.org_id)
         )
     if role is None:
-        form.custom_role.errors = ["Choose one of your organization's custom roles."]
-        return None
+        return None, "Choose one of your organization's custom roles."
     missing = missing_permissions(ctx.user, role.permissions)
     if missing and role.id != unchanged_id:
-        form.custom_role.errors = [
-            "You cannot grant a custom role holding permissions you do not have: " + ", ".join(missing) + "."
-        ]
-    return role
+        return role, ("You cannot grant a custom role holding permissions you do not have: "
+                      + ", ".join(missing) + ".")
+    return role, None

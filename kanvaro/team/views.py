@@ -7,10 +7,18 @@ from typing import Any
 from starlette.responses import Response
 
 from kanvaro.columns import aware
+from kanvaro.inputs import refill
 from kanvaro.permissions import ROLES
 from kanvaro.team import actions
 from kanvaro.team import queries as team
-from kanvaro.team.forms import AcceptForm, set_ids
+from kanvaro.team.forms import (
+    Acceptance,
+    AcceptForm,
+    NewInvitation,
+    RoleChange,
+    RoleDefinition,
+    set_ids,
+)
 from kanvaro.team.rules import can_manage, grantable_roles
 from kanvaro.web.view import Web, edit_route, view
 
@@ -22,11 +30,16 @@ def _narrow_roles(web: Web, form: Any) -> Any:
     return form
 
 
+Errors = dict[str, list[str]]
+
+
 def _team_page(
-    web: Web, *, http_status: int = 200, block: str = "content", invite: Any = None,
-    member_errors: tuple[int, Any] | None = None, new_role: Any = None,
-    role_errors: tuple[int, Any] | None = None,
+    web: Web, *, http_status: int = 200, block: str = "content", invite: Errors | None = None,
+    member_errors: tuple[int, Errors] | None = None, new_role: Errors | None = None,
+    role_errors: tuple[int, Errors] | None = None,
 ) -> Response:
+    """The team page; the form named by `invite`, `member_errors`, `new_role` or
+    `role_errors` shown as sent, with those errors."""
     ctx, actor = web.ctx, web.ctx.user
     data = team.team_data(ctx)
     role_names = {r.id: r.name for r in data.roles}
@@ -35,7 +48,7 @@ def _team_page(
         form = None
         if actor.can("user:manage_roles") and can_manage(actor, user) and user.is_active:
             if member_errors and member_errors[0] == user.id:
-                form = member_errors[1]
+                form = refill(team.member_form(ctx, user, web.data()), member_errors[1])
             else:
                 form = team.member_form(ctx, user)
             set_ids(_narrow_roles(web, form), f"member-{user.id}")
@@ -47,7 +60,8 @@ def _team_page(
     for role in data.roles:
         form = None
         if actor.can("role:manage"):
-            form = role_errors[1] if role_errors and role_errors[0] == role.id else team.role_form(role)
+            form = (refill(team.role_form(None, web.data()), role_errors[1])
+                    if role_errors and role_errors[0] == role.id else team.role_form(role))
             set_ids(form, f"role-{role.id}")
         role_rows.append({"role": role, "members": data.role_members.get(role.id, 0), "form": form,  # type: ignore[arg-type]
                           "open": bool(role_errors and role_errors[0] == role.id)})
@@ -60,15 +74,19 @@ def _team_page(
                                 "custom_role": role_names.get(inv.custom_role_id),
                                 "expired": expires is not None and expires <= ctx.now,
                                 "can_revoke": inv.role in grantable})
-        invite = invite if invite is not None else team.invite_form(ctx)
-        set_ids(_narrow_roles(web, invite), "invite")
-    if new_role is None and actor.can("role:manage"):
-        new_role = team.role_form()
-    if new_role is not None:
-        set_ids(new_role, "new-role")
+    invite_form = None
+    if actor.can("user:invite"):
+        invite_form = (refill(team.invite_form(ctx, web.data()), invite) if invite is not None
+                       else team.invite_form(ctx))
+        set_ids(_narrow_roles(web, invite_form), "invite")
+    role_form = None
+    if actor.can("role:manage"):
+        role_form = (refill(team.role_form(None, web.data()), new_role) if new_role is not None
+                     else team.role_form())
+        set_ids(role_form, "new-role")
     return web.render(
         "team/index.html", block=block, http_status=http_status, members=members,
-        invitations=invitations, invite=invite, custom_roles=role_rows, new_role=new_role,
+        invitations=invitations, invite=invite_form, custom_roles=role_rows, new_role=role_form,
         mails=data.mails, org_name=data.org_name, ROLES=ROLES,
     )
 
@@ -81,9 +99,10 @@ def team_page(web: Web) -> Response:
 
 @view()
 def invitation_create(web: Web) -> Response:
-    return edit_route(web, lambda: actions.invite(web.ctx, web.data()), lambda _: web.url("team"),
+    return edit_route(web, lambda: actions.invite(web.ctx, web.sent(NewInvitation)),
+                      lambda _: web.url("team"),
                       lambda exc: _team_page(web, http_status=422, block="invite_form",
-                                             invite=exc.form))
+                                             invite=exc.errors))
 
 
 @view()
@@ -94,10 +113,10 @@ def invitation_revoke(web: Web, invitation_id: int) -> Response:
 
 @view()
 def member_role(web: Web, user_id: int) -> Response:
-    return edit_route(web, lambda: actions.change_role(web.ctx, user_id, web.data()),
+    return edit_route(web, lambda: actions.change_role(web.ctx, user_id, web.sent(RoleChange)),
                       lambda _: web.url("team"),
                       lambda exc: _team_page(web, http_status=422, block="members",
-                                             member_errors=(user_id, exc.form)))
+                                             member_errors=(user_id, exc.errors)))
 
 
 @view()
@@ -108,17 +127,19 @@ def member_deactivate(web: Web, user_id: int) -> Response:
 
 @view()
 def role_create(web: Web) -> Response:
-    return edit_route(web, lambda: actions.create_custom_role(web.ctx, web.data()),
+    return edit_route(web, lambda: actions.create_custom_role(web.ctx, web.sent(RoleDefinition)),
                       lambda _: web.url("team"),
-                      lambda exc: _team_page(web, http_status=422, block="roles", new_role=exc.form))
+                      lambda exc: _team_page(web, http_status=422, block="roles",
+                                             new_role=exc.errors))
 
 
 @view()
 def role_update(web: Web, role_id: int) -> Response:
-    return edit_route(web, lambda: actions.update_custom_role(web.ctx, role_id, web.data()),
+    return edit_route(web, lambda: actions.update_custom_role(web.ctx, role_id,
+                                                              web.sent(RoleDefinition)),
                       lambda _: web.url("team"),
                       lambda exc: _team_page(web, http_status=422, block="roles",
-                                             role_errors=(role_id, exc.form)))
+                                             role_errors=(role_id, exc.errors)))
 
 
 @view()
@@ -141,14 +162,10 @@ def invitation_page(web: Web, token: str) -> Response:
     return _accept_page(web, token, AcceptForm())
 
 
-def _refused_acceptance(web: Web, token: str, form: AcceptForm) -> Response:
-    form.password.data = ""
-    return _accept_page(web, token, form, http_status=422)
-
-
 @view(login=False, password=lambda web: actions.prepare_acceptance(
-    web.ctx, web.request.path_params["token"], web.data()))
+    web.ctx, web.request.path_params["token"], web.sent(Acceptance)))
 def invitation_accept(web: Web, token: str) -> Response:
-    return edit_route(web, lambda: actions.accept_invitation(web.ctx, token, web.data()),
+    return edit_route(web, lambda: actions.accept_invitation(web.ctx, token, web.sent(Acceptance)),
                       lambda _: web.url("projects"),
-                      lambda exc: _refused_acceptance(web, token, exc.form))
+                      lambda exc: _accept_page(web, token, refill(AcceptForm(web.data()), exc.errors),
+                                               http_status=422))

@@ -29,6 +29,7 @@ from kanvaro.db import is_transient
 from kanvaro.errors import Conflict, Invalid, KanvaroError
 from kanvaro.forms import FormInput
 from kanvaro.htmx import HtmxDetails, details, hx_location, hx_redirect, see_other
+from kanvaro.inputs import Parsed, T, parse
 from kanvaro.permissions import Actor
 from kanvaro.security import (
     SESSION_COOKIE,
@@ -78,6 +79,9 @@ class Web:
     def data(self) -> FormInput:
         return self.form if self.form is not None else FormInput(self.request.query_params)
 
+    def sent(self, schema: type[T]) -> Parsed[T]:
+        """The body as the input of an action (kanvaro.inputs)."""
+        return parse(schema, self.data())
     def url(self, name: str, **params: Any) -> str:
         """The path of the named route (STYLE habit 12)."""
         return self.app.url(name, **params)

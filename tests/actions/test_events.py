@@ -9,8 +9,10 @@ from sqlalchemy import func, select
 from kanvaro import events, uow
 from kanvaro.auth import AsActor
 from kanvaro.errors import Invalid
+from kanvaro.inputs import parse
 from kanvaro.models import AuditEntry, OrgRevision, Task
 from kanvaro.tasks import actions
+from kanvaro.tasks.forms import StatusChange
 from tests.factories import actor_of
 
 
@@ -24,7 +26,7 @@ def task(db, org, project):  # type: ignore[no-untyped-def]
 
 
 def test_a_status_change_emits_one_typed_event_and_its_audit_row(ctx, db, task):
-    actions.change_task_status(ctx, task.id, {"status": "review"})
+    actions.change_task_status(ctx, task.id, parse(StatusChange, {"status": "review"}))
     assert ctx.events == [events.TaskStatusChanged.of(task.id, task.project_id, "todo", "review")]
     [event] = ctx.events
     assert (event.before, event.after, event.action) == ("todo", "review", "task.status_changed")
@@ -35,7 +37,7 @@ def test_a_status_change_emits_one_typed_event_and_its_audit_row(ctx, db, task):
 
 
 def test_a_change_to_the_same_status_emits_nothing(ctx, task):
-    actions.change_task_status(ctx, task.id, {"status": "todo"})
+    actions.change_task_status(ctx, task.id, parse(StatusChange, {"status": "todo"}))
     assert ctx.events == []
 
 
@@ -52,11 +54,11 @@ def test_subscribers_hear_of_committed_work_only(app, owner, task):
     try:
         runtime = app.state.kanvaro
         caller = uow.Caller(AsActor(actor_of(owner)))
-        uow.run(runtime, caller, lambda ctx: actions.change_task_status(ctx, task.id, {"status": "review"}))
+        uow.run(runtime, caller, lambda ctx: actions.change_task_status(ctx, task.id, parse(StatusChange, {"status": "review"})))
         assert [type(e) for e in heard] == [events.TaskStatusChanged]
         with pytest.raises(Invalid):
             uow.run(runtime, caller, lambda ctx: actions.change_task_status(
-                ctx, task.id, {"status": "nonsense"}))
+                ctx, task.id, parse(StatusChange, {"status": "nonsense"})))
         assert len(heard) == 1
     finally:
         events.unsubscribe(heard.append)

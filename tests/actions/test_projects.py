@@ -9,8 +9,10 @@ from sqlalchemy import func, select
 
 from kanvaro.enums import PRIORITIES, PROJECT_STATUSES
 from kanvaro.errors import Conflict, Forbidden, Invalid, NotFound
+from kanvaro.inputs import parse
 from kanvaro.models import AuditEntry, Project, ProjectMember, Story, Task
 from kanvaro.projects import actions
+from kanvaro.projects.forms import NewProject, ProjectEdit
 from tests.factories import make_ctx, make_org, make_project, make_user
 
 
@@ -30,10 +32,10 @@ def audit_rows(db, action: str) -> list[AuditEntry]:
 
 def test_create_writes_the_project_with_the_creator_as_member_and_audits(db, ctx, org, owner):
     colleague = make_user(db, org, name="Cal Colleague")
-    project = actions.create_project(ctx, {
+    project = actions.create_project(ctx, parse(NewProject, {
         "name": "  Launch  ", "description": "Go live", "status": "active", "priority": "high",
         "start_date": "2030-01-01", "end_date": "2030-02-01", "members": [str(colleague.id)],
-    })
+    }))
     assert (project.name, project.status, project.priority) == ("Launch", "active", "high")
     assert (project.start_date, project.end_date) == (date(2030, 1, 1), date(2030, 2, 1))
     assert project.organization_id == org.id and project.created_by_id == owner.id
@@ -48,7 +50,7 @@ def test_create_writes_the_project_with_the_creator_as_member_and_audits(db, ctx
 
 
 def test_create_uses_defaults_for_status_and_priority(ctx):
-    project = actions.create_project(ctx, {"name": "Plain"})
+    project = actions.create_project(ctx, parse(NewProject, {"name": "Plain"}))
     assert (project.status, project.priority) == ("planning", "medium")
     assert project.start_date is None and project.description == ""
 
@@ -56,23 +58,23 @@ def test_create_uses_defaults_for_status_and_priority(ctx):
 def test_project_numbers_are_sequential_per_organization(db, ctx, ctx_for):
     other_org = make_org(db)
     stranger = make_user(db, other_org, role="owner")
-    first = actions.create_project(ctx, {"name": "One"})
-    second = actions.create_project(ctx, {"name": "Two"})
-    foreign = actions.create_project(ctx_for(stranger), {"name": "Elsewhere"})
+    first = actions.create_project(ctx, parse(NewProject, {"name": "One"}))
+    second = actions.create_project(ctx, parse(NewProject, {"name": "Two"}))
+    foreign = actions.create_project(ctx_for(stranger), parse(NewProject, {"name": "Elsewhere"}))
     assert (first.number, second.number, foreign.number) == (1, 2, 1)
 
 
 @pytest.mark.parametrize("role", ["owner", "admin", "project_manager"])
 def test_managers_may_create(db, org, ctx_for, role):
     user = make_user(db, org, role=role)
-    assert actions.create_project(ctx_for(user), {"name": "Mine"}).id is not None
+    assert actions.create_project(ctx_for(user), parse(NewProject, {"name": "Mine"})).id is not None
 
 
 @pytest.mark.parametrize("role", ["team_member", "client", "viewer"])
 def test_others_may_not_create(db, org, ctx_for, role):
     user = make_user(db, org, role=role)
     with pytest.raises(Forbidden):
-        actions.create_project(ctx_for(user), {"name": "Nope"})
+        actions.create_project(ctx_for(user), parse(NewProject, {"name": "Nope"}))
     assert count(db, Project) == 0 and count(db, AuditEntry) == 0
 
 
@@ -82,7 +84,7 @@ def test_a_custom_role_can_grant_project_create(db, org, settings):
 
     user = make_user(db, org, role="team_member")
     ctx = Ctx(db=db, actor=actor_of(user, ["project:create"]), now=now(), settings=settings)
-    assert actions.create_project(ctx, {"name": "Granted"}).id is not None
+    assert actions.create_project(ctx, parse(NewProject, {"name": "Granted"})).id is not None
 
 
 @pytest.mark.parametrize(
@@ -102,32 +104,32 @@ def test_a_custom_role_can_grant_project_create(db, org, settings):
 )
 def test_create_rejects_invalid_input_keyed_by_field(db, ctx, values, field):
     with pytest.raises(Invalid) as info:
-        actions.create_project(ctx, values)
-    assert field in info.value.form.errors
+        actions.create_project(ctx, parse(NewProject, values))
+    assert field in info.value.errors
     assert count(db, Project) == 0 and count(db, AuditEntry) == 0
 
 
 def test_create_accepts_the_boundaries(ctx):
-    project = actions.create_project(ctx, {"name": "x" * 200, "start_date": "2030-02-02",
-                                           "end_date": "2030-02-02"})
+    project = actions.create_project(ctx, parse(NewProject, {"name": "x" * 200, "start_date": "2030-02-02",
+                                           "end_date": "2030-02-02"}))
     assert len(project.name) == 200 and project.start_date == project.end_date
 
 
 @pytest.mark.parametrize("status", list(PROJECT_STATUSES))
 def test_every_project_status_is_accepted(ctx, status):
-    assert actions.create_project(ctx, {"name": "S", "status": status}).status == status
+    assert actions.create_project(ctx, parse(NewProject, {"name": "S", "status": status})).status == status
 
 
 @pytest.mark.parametrize("priority", list(PRIORITIES))
 def test_every_priority_is_accepted(ctx, priority):
-    assert actions.create_project(ctx, {"name": "P", "priority": priority}).priority == priority
+    assert actions.create_project(ctx, parse(NewProject, {"name": "P", "priority": priority})).priority == priority
 
 
 def test_members_from_another_organization_are_refused(db, ctx):
     stranger = make_user(db, make_org(db))
     with pytest.raises(Invalid) as info:
-        actions.create_project(ctx, {"name": "Mixed", "members": [str(stranger.id)]})
-    assert info.value.form.errors["members"] == [
+        actions.create_project(ctx, parse(NewProject, {"name": "Mixed", "members": [str(stranger.id)]}))
+    assert info.value.errors["members"] == [
         "Choose members from the people of your organization."]
     assert count(db, Project) == 0
 
@@ -135,17 +137,17 @@ def test_members_from_another_organization_are_refused(db, ctx):
 def test_deactivated_users_cannot_be_made_members(db, ctx, org):
     gone = make_user(db, org, active=False)
     with pytest.raises(Invalid):
-        actions.create_project(ctx, {"name": "Ghosts", "members": [str(gone.id)]})
+        actions.create_project(ctx, parse(NewProject, {"name": "Ghosts", "members": [str(gone.id)]}))
 
 
 # --- update ---------------------------------------------------------------------------
 
 def test_update_changes_fields_bumps_version_and_audits_before_after(db, ctx, org, owner):
     project = make_project(db, org, name="Old", creator=owner, status="planning")
-    updated = actions.update_project(ctx, project.id, {
+    updated = actions.update_project(ctx, project.id, parse(ProjectEdit, {
         "name": "New", "status": "active", "priority": "medium", "version": "1",
         "members": [str(owner.id)],
-    })
+    }))
     assert (updated.name, updated.status, updated.version) == ("New", "active", 2)
     [entry] = audit_rows(db, "project.updated")
     assert entry.entity_id == project.id
@@ -156,7 +158,7 @@ def test_update_can_change_members_and_keeps_the_creator(db, ctx, org, owner):
     pm = make_user(db, org, role="project_manager")
     dev = make_user(db, org)
     project = make_project(db, org, creator=pm, members=[owner])
-    actions.update_project(ctx, project.id, {"name": project.name, "members": [str(dev.id)]})
+    actions.update_project(ctx, project.id, parse(ProjectEdit, {"name": project.name, "members": [str(dev.id)]}))
     assert members_of(db, project) == sorted([pm.id, dev.id])
     [entry] = audit_rows(db, "project.updated")
     assert entry.changes["members"] == [sorted([owner.id, pm.id]), sorted([pm.id, dev.id])]
@@ -165,9 +167,9 @@ def test_update_can_change_members_and_keeps_the_creator(db, ctx, org, owner):
 def test_update_with_invalid_input_changes_nothing(db, ctx, org, owner):
     project = make_project(db, org, name="Keep", creator=owner)
     with pytest.raises(Invalid) as info:
-        actions.update_project(ctx, project.id, {"name": "", "end_date": "2030-01-01",
-                                                 "start_date": "2030-02-01"})
-    assert set(info.value.form.errors) == {"name", "end_date"}
+        actions.update_project(ctx, project.id, parse(ProjectEdit, {"name": "", "end_date": "2030-01-01",
+                                                 "start_date": "2030-02-01"}))
+    assert set(info.value.errors) == {"name", "end_date"}
     db.refresh(project)
     assert (project.name, project.version) == ("Keep", 1)
     assert audit_rows(db, "project.updated") == []
@@ -178,9 +180,8 @@ def test_update_with_a_stale_version_is_a_conflict(db, ctx, org, owner):
     project.version = 3
     db.flush()
     with pytest.raises(Conflict) as info:
-        actions.update_project(ctx, project.id, {"name": "Mine", "version": "2"})
+        actions.update_project(ctx, project.id, parse(ProjectEdit, {"name": "Mine", "version": "2"}))
     assert info.value.current.name == "Current"
-    assert info.value.form.name.data == "Mine"
     assert audit_rows(db, "project.updated") == []
 
 
@@ -189,7 +190,7 @@ def test_members_without_project_update_may_not_edit(db, org, ctx_for, role):
     user = make_user(db, org, role=role)
     project = make_project(db, org, name="Theirs", members=[user])
     with pytest.raises(Forbidden):
-        actions.update_project(ctx_for(user), project.id, {"name": "Hijacked"})
+        actions.update_project(ctx_for(user), project.id, parse(ProjectEdit, {"name": "Hijacked"}))
     db.refresh(project)
     assert project.name == "Theirs"
 
@@ -203,11 +204,11 @@ def test_changing_members_needs_manage_team(db, org, settings):
     project = make_project(db, org, name="Team", members=[editor])
     ctx = Ctx(db=db, actor=actor_of(editor, ["project:update"]), now=now(), settings=settings)
     with pytest.raises(Forbidden):
-        actions.update_project(ctx, project.id, {"name": "Team",
-                                                 "members": [str(editor.id), str(other.id)]})
+        actions.update_project(ctx, project.id, parse(ProjectEdit, {"name": "Team",
+                                                 "members": [str(editor.id), str(other.id)]}))
     assert members_of(db, project) == [editor.id]
     # The same editor may still change fields when the members stay as they are.
-    actions.update_project(ctx, project.id, {"name": "Team 2", "members": [str(editor.id)]})
+    actions.update_project(ctx, project.id, parse(ProjectEdit, {"name": "Team 2", "members": [str(editor.id)]}))
     assert db.get(Project, project.id).name == "Team 2"
 
 
@@ -253,7 +254,7 @@ def foreign_project(db):
 
 
 @pytest.mark.parametrize("call", [
-    lambda ctx, pid: actions.update_project(ctx, pid, {"name": "Mine now"}),
+    lambda ctx, pid: actions.update_project(ctx, pid, parse(ProjectEdit, {"name": "Mine now"})),
     lambda ctx, pid: actions.delete_project(ctx, pid),
 ])
 def test_foreign_organization_ids_are_not_found_even_for_owners(db, ctx, foreign_project, call):
@@ -265,19 +266,19 @@ def test_foreign_organization_ids_are_not_found_even_for_owners(db, ctx, foreign
 
 def test_unknown_ids_are_not_found(ctx):
     with pytest.raises(NotFound):
-        actions.update_project(ctx, 999_999, {"name": "X"})
+        actions.update_project(ctx, 999_999, parse(ProjectEdit, {"name": "X"}))
 
 
 def test_a_project_manager_outside_the_project_gets_not_found(db, org, ctx_for):
     pm = make_user(db, org, role="project_manager")
     project = make_project(db, org, name="Private", members=[make_user(db, org)])
     with pytest.raises(NotFound):
-        actions.update_project(ctx_for(pm), project.id, {"name": "Mine"})
+        actions.update_project(ctx_for(pm), project.id, parse(ProjectEdit, {"name": "Mine"}))
     admin = make_user(db, org, role="admin")
     with pytest.raises(NotFound):
         # A team member may not even learn it exists through delete.
         actions.delete_project(ctx_for(make_user(db, org)), project.id)
-    actions.update_project(ctx_for(admin), project.id, {"name": "Seen by admin"})
+    actions.update_project(ctx_for(admin), project.id, parse(ProjectEdit, {"name": "Seen by admin"}))
     assert db.get(Project, project.id).name == "Seen by admin"
 
 
@@ -292,4 +293,4 @@ def test_owners_and_admins_see_projects_they_are_not_members_of(db, org, ctx_for
 
 def test_anonymous_context_cannot_create(db, settings):
     with pytest.raises(NotFound):
-        actions.create_project(make_ctx(db, None, settings), {"name": "Anon"})
+        actions.create_project(make_ctx(db, None, settings), parse(NewProject, {"name": "Anon"}))

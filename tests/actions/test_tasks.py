@@ -8,10 +8,13 @@ import pytest
 from sqlalchemy import func, select
 
 from kanvaro.errors import Conflict, Forbidden, Invalid, NotFound
+from kanvaro.inputs import parse
 from kanvaro.models import AuditEntry, Project, ProjectMember, Story, Task
 from kanvaro.projects import actions as project_actions
 from kanvaro.stories import actions as story_actions
+from kanvaro.stories.forms import NewStory
 from kanvaro.tasks import actions
+from kanvaro.tasks.forms import NewTask, StatusChange, TaskEdit
 from tests.factories import make_org, make_project, make_user
 
 
@@ -25,7 +28,7 @@ def audit_rows(db, action: str) -> list[AuditEntry]:
 
 @pytest.fixture
 def task(ctx, project):
-    return actions.create_task(ctx, project.id, {"title": "Write docs"})
+    return actions.create_task(ctx, project.id, parse(NewTask, {"title": "Write docs"}))
 
 
 def add_member(db, org, project, user):
@@ -41,18 +44,18 @@ def label(db, task: Task) -> str:
 # --- create ---------------------------------------------------------------------------
 
 def test_first_task_of_first_project_is_1_1(db, ctx, project):
-    task = actions.create_task(ctx, project.id, {"title": "First"})
+    task = actions.create_task(ctx, project.id, parse(NewTask, {"title": "First"}))
     assert project.number == 1 and task.number == 1
     assert label(db, task) == "1.1"
 
 
 def test_create_writes_every_field_and_audits(db, ctx, org, owner, member, project):
-    story = story_actions.create_story(ctx, project.id, {"title": "Checkout"})
-    task = actions.create_task(ctx, project.id, {
+    story = story_actions.create_story(ctx, project.id, parse(NewStory, {"title": "Checkout"}))
+    task = actions.create_task(ctx, project.id, parse(NewTask, {
         "title": "  Pay button  ", "description": "Big and green", "story": str(story.id),
         "assignee": str(member.id), "priority": "high", "story_points": "8",
         "due_date": "2030-03-01",
-    })
+    }))
     db.refresh(task)
     assert (task.title, task.description, task.priority, task.story_points) == (
         "Pay button", "Big and green", "high", 8)
@@ -69,41 +72,41 @@ def test_create_writes_every_field_and_audits(db, ctx, org, owner, member, proje
 
 def test_numbers_are_sequential_per_project(db, ctx, org, owner, project):
     other = make_project(db, org, members=[owner], creator=owner)
-    a = actions.create_task(ctx, project.id, {"title": "a"})
-    b = actions.create_task(ctx, project.id, {"title": "b"})
-    c = actions.create_task(ctx, other.id, {"title": "c"})
+    a = actions.create_task(ctx, project.id, parse(NewTask, {"title": "a"}))
+    b = actions.create_task(ctx, project.id, parse(NewTask, {"title": "b"}))
+    c = actions.create_task(ctx, other.id, parse(NewTask, {"title": "c"}))
     assert [label(db, t) for t in (a, b, c)] == ["1.1", "1.2", "2.1"]
 
 
 def test_numbers_are_never_reused_after_a_delete(db, ctx, project):
-    actions.create_task(ctx, project.id, {"title": "a"})
-    last = actions.create_task(ctx, project.id, {"title": "b"})
+    actions.create_task(ctx, project.id, parse(NewTask, {"title": "a"}))
+    last = actions.create_task(ctx, project.id, parse(NewTask, {"title": "b"}))
     actions.delete_task(ctx, last.id)
-    again = actions.create_task(ctx, project.id, {"title": "c"})
+    again = actions.create_task(ctx, project.id, parse(NewTask, {"title": "c"}))
     assert again.number == 3
 
 
 def test_story_of_another_project_is_invalid(db, ctx, org, owner, project):
     other = make_project(db, org, members=[owner], creator=owner)
-    foreign_story = story_actions.create_story(ctx, other.id, {"title": "Elsewhere"})
+    foreign_story = story_actions.create_story(ctx, other.id, parse(NewStory, {"title": "Elsewhere"}))
     with pytest.raises(Invalid) as exc:
-        actions.create_task(ctx, project.id, {"title": "x", "story": str(foreign_story.id)})
-    assert exc.value.form.story.errors
+        actions.create_task(ctx, project.id, parse(NewTask, {"title": "x", "story": str(foreign_story.id)}))
+    assert exc.value.errors["story"]
     assert count(db, Task) == 0
 
 
 def test_assignee_must_be_a_member_of_the_project(db, ctx, org, project):
     outsider = make_user(db, org, role="team_member")
     with pytest.raises(Invalid) as exc:
-        actions.create_task(ctx, project.id, {"title": "x", "assignee": str(outsider.id)})
-    assert exc.value.form.assignee.errors
+        actions.create_task(ctx, project.id, parse(NewTask, {"title": "x", "assignee": str(outsider.id)}))
+    assert exc.value.errors["assignee"]
     assert count(db, Task) == 0
 
 
 def test_assignee_of_another_organization_is_invalid(db, ctx, project):
     stranger = make_user(db, make_org(db), role="team_member")
     with pytest.raises(Invalid):
-        actions.create_task(ctx, project.id, {"title": "x", "assignee": str(stranger.id)})
+        actions.create_task(ctx, project.id, parse(NewTask, {"title": "x", "assignee": str(stranger.id)}))
 
 
 @pytest.mark.parametrize(("field", "value"), [
@@ -121,16 +124,15 @@ def test_assignee_of_another_organization_is_invalid(db, ctx, project):
 def test_each_invalid_field_is_rejected_and_nothing_written(db, ctx, project, field, value):
     data = {"title": "Fine", field: value}
     with pytest.raises(Invalid) as exc:
-        actions.create_task(ctx, project.id, data)
-    form = exc.value.form
-    assert getattr(form, field).errors
-    assert [f.name for f in form if f.errors] == [field]
+        actions.create_task(ctx, project.id, parse(NewTask, data))
+    assert exc.value.errors[field]
+    assert list(exc.value.errors) == [field]
     assert count(db, Task) == 0 and audit_rows(db, "task.created") == []
 
 
 @pytest.mark.parametrize("points", ["0", "100"])
 def test_story_points_bounds_are_allowed(ctx, project, points):
-    assert actions.create_task(ctx, project.id, {"title": "x", "story_points": points}).story_points == int(points)
+    assert actions.create_task(ctx, project.id, parse(NewTask, {"title": "x", "story_points": points})).story_points == int(points)
 
 
 @pytest.mark.parametrize("role", ["client", "viewer"])
@@ -138,12 +140,12 @@ def test_clients_and_viewers_may_not_create(db, org, ctx_for, owner, role):
     user = make_user(db, org, role=role)
     project = make_project(db, org, members=[user], creator=owner)
     with pytest.raises(Forbidden):
-        actions.create_task(ctx_for(user), project.id, {"title": "x"})
+        actions.create_task(ctx_for(user), project.id, parse(NewTask, {"title": "x"}))
     assert count(db, Task) == 0
 
 
 def test_team_member_creates_in_own_project(ctx_for, member, project):
-    assert actions.create_task(ctx_for(member), project.id, {"title": "x"}).number == 1
+    assert actions.create_task(ctx_for(member), project.id, parse(NewTask, {"title": "x"})).number == 1
 
 
 def test_non_member_and_foreign_org_get_not_found(db, org, ctx_for, project):
@@ -151,7 +153,7 @@ def test_non_member_and_foreign_org_get_not_found(db, org, ctx_for, project):
     stranger = make_user(db, make_org(db), role="owner")
     for user in (outsider, stranger):
         with pytest.raises(NotFound):
-            actions.create_task(ctx_for(user), project.id, {"title": "x"})
+            actions.create_task(ctx_for(user), project.id, parse(NewTask, {"title": "x"}))
     assert count(db, Task) == 0
 
 
@@ -165,8 +167,8 @@ def edit(task: Task, **changes) -> dict[str, str]:
 
 
 def test_update_writes_bumps_version_and_audits_before_after(db, ctx, member, task):
-    actions.update_task(ctx, task.id, edit(task, title="Write better docs", priority="critical",
-                                           assignee=str(member.id)))
+    actions.update_task(ctx, task.id, parse(TaskEdit, edit(task, title="Write better docs", priority="critical",
+                                           assignee=str(member.id))))
     db.refresh(task)
     assert (task.title, task.priority, task.assignee_id, task.version) == (
         "Write better docs", "critical", member.id, 2)
@@ -176,29 +178,28 @@ def test_update_writes_bumps_version_and_audits_before_after(db, ctx, member, ta
 
 
 def test_update_with_stale_version_conflicts_and_writes_nothing(db, ctx, task):
-    actions.update_task(ctx, task.id, edit(task, title="First edit"))
+    actions.update_task(ctx, task.id, parse(TaskEdit, edit(task, title="First edit")))
     with pytest.raises(Conflict) as exc:
-        actions.update_task(ctx, task.id, edit(task, title="Second edit", version="1"))
+        actions.update_task(ctx, task.id, parse(TaskEdit, edit(task, title="Second edit", version="1")))
     assert exc.value.current.title == "First edit"
-    assert exc.value.form.title.data == "Second edit"
     db.expire_all()
     assert db.get(Task, task.id).title == "First edit" and db.get(Task, task.id).version == 2
     assert len(audit_rows(db, "task.updated")) == 1
 
 
 def test_update_to_completed_sets_completed_at_and_back_clears_it(db, ctx, task):
-    actions.update_task(ctx, task.id, edit(task, status="completed"))
+    actions.update_task(ctx, task.id, parse(TaskEdit, edit(task, status="completed")))
     db.refresh(task)
     assert task.completed_at is not None
-    actions.update_task(ctx, task.id, edit(task, status="review"))
+    actions.update_task(ctx, task.id, parse(TaskEdit, edit(task, status="review")))
     db.refresh(task)
     assert task.completed_at is None and task.version == 3
 
 
 def test_update_rejects_invalid_points(db, ctx, task):
     with pytest.raises(Invalid) as exc:
-        actions.update_task(ctx, task.id, edit(task, story_points="101"))
-    assert exc.value.form.story_points.errors
+        actions.update_task(ctx, task.id, parse(TaskEdit, edit(task, story_points="101")))
+    assert exc.value.errors["story_points"]
     db.refresh(task)
     assert task.story_points is None and task.version == 1
 
@@ -206,13 +207,13 @@ def test_update_rejects_invalid_points(db, ctx, task):
 def test_update_by_viewer_is_forbidden(db, org, ctx_for, project, task):
     viewer = add_member(db, org, project, make_user(db, org, role="viewer"))
     with pytest.raises(Forbidden):
-        actions.update_task(ctx_for(viewer), task.id, edit(task, title="Nope"))
+        actions.update_task(ctx_for(viewer), task.id, parse(TaskEdit, edit(task, title="Nope")))
 
 
 # --- status ---------------------------------------------------------------------------
 
 def test_status_change_bumps_version_and_writes_one_audit_entry(db, ctx, task):
-    state = actions.change_task_status(ctx, task.id, {"status": "in-progress"})
+    state = actions.change_task_status(ctx, task.id, parse(StatusChange, {"status": "in-progress"}))
     assert (state.status, state.version, state.label) == ("in-progress", 2, "1.1")
     db.refresh(task)
     assert (task.status, task.version) == ("in-progress", 2)
@@ -222,10 +223,10 @@ def test_status_change_bumps_version_and_writes_one_audit_entry(db, ctx, task):
 
 
 def test_entering_completed_sets_completed_at_and_leaving_clears_it(db, ctx, task):
-    actions.change_task_status(ctx, task.id, {"status": "completed"})
+    actions.change_task_status(ctx, task.id, parse(StatusChange, {"status": "completed"}))
     db.refresh(task)
     assert task.completed_at is not None
-    actions.change_task_status(ctx, task.id, {"status": "testing"})
+    actions.change_task_status(ctx, task.id, parse(StatusChange, {"status": "testing"}))
     db.refresh(task)
     assert task.completed_at is None
     assert task.version == 3
@@ -234,7 +235,7 @@ def test_entering_completed_sets_completed_at_and_leaving_clears_it(db, ctx, tas
 
 
 def test_same_status_is_not_a_change(db, ctx, task):
-    actions.change_task_status(ctx, task.id, {"status": "todo"})
+    actions.change_task_status(ctx, task.id, parse(StatusChange, {"status": "todo"}))
     db.refresh(task)
     assert task.version == 1 and audit_rows(db, "task.status_changed") == []
 
@@ -242,7 +243,7 @@ def test_same_status_is_not_a_change(db, ctx, task):
 @pytest.mark.parametrize("status", ["", "done", "Completed"])
 def test_invalid_status_is_rejected(db, ctx, task, status):
     with pytest.raises(Invalid):
-        actions.change_task_status(ctx, task.id, {"status": status})
+        actions.change_task_status(ctx, task.id, parse(StatusChange, {"status": status}))
     db.refresh(task)
     assert task.status == "todo" and task.version == 1
 
@@ -251,7 +252,7 @@ def test_invalid_status_is_rejected(db, ctx, task, status):
 def test_client_and_viewer_may_not_change_status(db, org, ctx_for, project, task, role):
     user = add_member(db, org, project, make_user(db, org, role=role))
     with pytest.raises(Forbidden):
-        actions.change_task_status(ctx_for(user), task.id, {"status": "review"})
+        actions.change_task_status(ctx_for(user), task.id, parse(StatusChange, {"status": "review"}))
     db.refresh(task)
     assert task.status == "todo" and audit_rows(db, "task.status_changed") == []
 
@@ -261,13 +262,13 @@ def test_status_of_hidden_or_foreign_task_is_not_found(db, org, ctx_for, task):
     stranger = make_user(db, make_org(db), role="owner")
     for user in (outsider, stranger):
         with pytest.raises(NotFound):
-            actions.change_task_status(ctx_for(user), task.id, {"status": "review"})
+            actions.change_task_status(ctx_for(user), task.id, parse(StatusChange, {"status": "review"}))
     db.refresh(task)
     assert task.status == "todo"
 
 
 def test_team_member_changes_status_in_own_project(db, ctx_for, member, task):
-    assert actions.change_task_status(ctx_for(member), task.id, {"status": "review"}).status == "review"
+    assert actions.change_task_status(ctx_for(member), task.id, parse(StatusChange, {"status": "review"})).status == "review"
 
 
 # --- delete ---------------------------------------------------------------------------
@@ -286,9 +287,9 @@ def test_team_member_may_not_delete(db, ctx_for, member, task):
 
 
 def test_deleting_a_project_deletes_its_stories_and_tasks(db, ctx, org, owner, project, task):
-    story_actions.create_story(ctx, project.id, {"title": "S"})
+    story_actions.create_story(ctx, project.id, parse(NewStory, {"title": "S"}))
     other = make_project(db, org, members=[owner], creator=owner)
-    kept = actions.create_task(ctx, other.id, {"title": "stays"})
+    kept = actions.create_task(ctx, other.id, parse(NewTask, {"title": "stays"}))
     project_actions.delete_project(ctx, project.id)
     assert count(db, Task, Task.project_id == project.id) == 0
     assert count(db, Story, Story.project_id == project.id) == 0

@@ -21,8 +21,10 @@ from sqlalchemy import func, select
 
 from kanvaro import mail
 from kanvaro.audit import bump_revision
+from kanvaro.inputs import parse
 from kanvaro.models import AuditEntry, CustomRole, EmailOutbox, Invitation, User
 from kanvaro.team import actions as team_actions
+from kanvaro.team.forms import NewInvitation
 from tests.browser.conftest import LiveServer, assert_no_axe_violations, focused, tab_to
 from tests.factories import make_ctx, make_org, make_project, make_user
 
@@ -273,8 +275,8 @@ def _invitation_link(live: LiveServer, team: Team, email_addr: str = INVITEE) ->
     with live.db() as db:
         owner = db.get(User, team.owner.id)
         ctx = make_ctx(db, owner, live.settings)
-        _, token = team_actions.invite(ctx, {"email": email_addr, "role": "team_member",
-                                             "custom_role": str(team.role.id)})
+        _, token = team_actions.invite(ctx, parse(NewInvitation, {"email": email_addr, "role": "team_member",
+                                             "custom_role": str(team.role.id)}))
         db.commit()
     return f"{live.url}/invitations/{token}"
 

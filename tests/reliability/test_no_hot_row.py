@@ -14,8 +14,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from kanvaro.inputs import parse
 from kanvaro.models import AuditEntry, OrgRevision, Task
 from kanvaro.tasks import actions
+from kanvaro.tasks.forms import StatusChange
 from tests.factories import make_ctx, make_project
 
 pytestmark = pytest.mark.postgres_only
@@ -47,10 +49,10 @@ def test_status_changes_in_two_projects_do_not_wait_for_each_other(engine, setti
     first, second = Session(engine), _impatient(engine)
     try:
         actions.change_task_status(make_ctx(first, owner, settings), two_projects[0],
-                                   {"status": "review"})
+                                   parse(StatusChange, {"status": "review"}))
         # The first transaction is open, its audit row and revision bump uncommitted.
         actions.change_task_status(make_ctx(second, owner, settings), two_projects[1],
-                                   {"status": "testing"})
+                                   parse(StatusChange, {"status": "testing"}))
         second.commit()
         first.commit()
     finally:
@@ -66,10 +68,10 @@ def test_the_control_a_second_change_of_the_same_task_does_wait(engine, settings
     first, second = Session(engine), _impatient(engine)
     try:
         actions.change_task_status(make_ctx(first, owner, settings), two_projects[0],
-                                   {"status": "review"})
+                                   parse(StatusChange, {"status": "review"}))
         with pytest.raises(OperationalError, match="lock timeout"):
             actions.change_task_status(make_ctx(second, owner, settings), two_projects[0],
-                                       {"status": "testing"})
+                                       parse(StatusChange, {"status": "testing"}))
     finally:
         second.rollback()
         first.rollback()

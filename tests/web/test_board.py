@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy import insert
 
 from kanvaro.enums import TASK_STATUSES
+from kanvaro.inputs import parse
 from kanvaro.models import Task
 from kanvaro.tasks import actions as task_actions
+from kanvaro.tasks.forms import NewTask, StatusChange
 from tests.factories import make_org, make_project, make_user
 from tests.sqlcount import count_sql
 from tests.web.markup import FULL_PAGE
@@ -51,10 +53,10 @@ def cards(html: str) -> list[str]:
 
 @pytest.mark.parametrize("htmx", [False, True])
 def test_board_has_one_column_per_status_with_counts(as_owner, db, ctx, project, member, htmx):
-    first = task_actions.create_task(ctx, project.id, {"title": "Plan", "assignee": str(member.id),
-                                                       "story_points": "3", "priority": "high"})
-    second = task_actions.create_task(ctx, project.id, {"title": "Build"})
-    task_actions.change_task_status(ctx, second.id, {"status": "review"})
+    first = task_actions.create_task(ctx, project.id, parse(NewTask, {"title": "Plan", "assignee": str(member.id),
+                                                       "story_points": "3", "priority": "high"}))
+    second = task_actions.create_task(ctx, project.id, parse(NewTask, {"title": "Build"}))
+    task_actions.change_task_status(ctx, second.id, parse(StatusChange, {"status": "review"}))
     db.commit()
     r = as_owner.get(f"/projects/{project.id}/board", headers=HX if htmx else {})
     assert r.status_code == 200 and "HX-Request" in r.headers["vary"]
@@ -71,7 +73,7 @@ def test_board_has_one_column_per_status_with_counts(as_owner, db, ctx, project,
 
 
 def test_cards_are_keyboard_focusable_links(as_owner, db, ctx, project):
-    task = task_actions.create_task(ctx, project.id, {"title": "Plan"})
+    task = task_actions.create_task(ctx, project.id, parse(NewTask, {"title": "Plan"}))
     db.commit()
     page = as_owner.get(f"/projects/{project.id}/board").text
     assert f'<a href="/tasks/{task.id}">' in column(page, "todo")
@@ -80,11 +82,11 @@ def test_cards_are_keyboard_focusable_links(as_owner, db, ctx, project):
 
 def test_overdue_tasks_are_marked_and_completed_ones_are_not(as_owner, db, ctx, project):
     yesterday = str(date.today() - timedelta(days=2))
-    late = task_actions.create_task(ctx, project.id, {"title": "Late", "due_date": yesterday})
-    done = task_actions.create_task(ctx, project.id, {"title": "Done late", "due_date": yesterday})
-    task_actions.change_task_status(ctx, done.id, {"status": "completed"})
-    task_actions.create_task(ctx, project.id, {"title": "Future",
-                                               "due_date": str(date.today() + timedelta(days=5))})
+    late = task_actions.create_task(ctx, project.id, parse(NewTask, {"title": "Late", "due_date": yesterday}))
+    done = task_actions.create_task(ctx, project.id, parse(NewTask, {"title": "Done late", "due_date": yesterday}))
+    task_actions.change_task_status(ctx, done.id, parse(StatusChange, {"status": "completed"}))
+    task_actions.create_task(ctx, project.id, parse(NewTask, {"title": "Future",
+                                               "due_date": str(date.today() + timedelta(days=5))}))
     db.commit()
     page = as_owner.get(f"/projects/{project.id}/board").text
     todo, completed = column(page, "todo"), column(page, "completed")
@@ -133,7 +135,7 @@ def test_board_when_logged_out_redirects_to_login(browser, project):
 
 
 def test_status_change_from_the_board_returns_to_the_board(as_owner, db, ctx, project):
-    task = task_actions.create_task(ctx, project.id, {"title": "Plan"})
+    task = task_actions.create_task(ctx, project.id, parse(NewTask, {"title": "Plan"}))
     db.commit()
     board = f"/projects/{project.id}/board"
     r = as_owner.post(f"/tasks/{task.id}/status", {"status": "testing"},

@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from kanvaro.inputs import parse
 from kanvaro.models import AuditEntry, ProjectMember, Story, Task
 from kanvaro.stories import actions as story_actions
+from kanvaro.stories.forms import NewStory, StoryEdit
 from kanvaro.tasks import actions as task_actions
+from kanvaro.tasks.forms import NewTask
 from tests.factories import make_org, make_user
 from tests.web.markup import FULL_PAGE, field_error, value_of
 
@@ -32,7 +35,7 @@ def reload(db, row):
 
 @pytest.fixture
 def story(db, ctx, project):
-    s = story_actions.create_story(ctx, project.id, {"title": "Checkout", "priority": "high"})
+    s = story_actions.create_story(ctx, project.id, parse(NewStory, {"title": "Checkout", "priority": "high"}))
     db.commit()
     return s
 
@@ -105,8 +108,8 @@ def test_create_in_hidden_or_foreign_project_is_404(browser, db, org, project):
 
 @pytest.mark.parametrize("htmx", [False, True])
 def test_story_page_lists_its_tasks(as_owner, db, ctx, project, story, htmx):
-    task_actions.create_task(ctx, project.id, {"title": "Pay button", "story": str(story.id)})
-    task_actions.create_task(ctx, project.id, {"title": "Unrelated"})
+    task_actions.create_task(ctx, project.id, parse(NewTask, {"title": "Pay button", "story": str(story.id)}))
+    task_actions.create_task(ctx, project.id, parse(NewTask, {"title": "Unrelated"}))
     db.commit()
     r = as_owner.get(f"/stories/{story.id}", headers=HX if htmx else {})
     assert r.status_code == 200 and "Checkout" in r.text
@@ -149,7 +152,7 @@ def test_update_saves_and_redirects(as_owner, db, story, htmx):
 
 @pytest.mark.parametrize("htmx", [False, True])
 def test_update_with_a_stale_version_is_409_with_both_values(as_owner, db, ctx, story, htmx):
-    story_actions.update_story(ctx, story.id, edit_data(title="Their title"))
+    story_actions.update_story(ctx, story.id, parse(StoryEdit, edit_data(title="Their title")))
     db.commit()
     r = as_owner.post(f"/stories/{story.id}", edit_data(title="My title"), htmx=htmx)
     assert r.status_code == 409
@@ -182,7 +185,7 @@ def test_update_by_viewer_is_403(browser, db, org, project, story):
 
 @pytest.mark.parametrize("htmx", [False, True])
 def test_delete_keeps_the_tasks_without_a_story(as_owner, db, ctx, project, story, htmx):
-    task = task_actions.create_task(ctx, project.id, {"title": "Pay button", "story": str(story.id)})
+    task = task_actions.create_task(ctx, project.id, parse(NewTask, {"title": "Pay button", "story": str(story.id)}))
     db.commit()
     r = as_owner.post(f"/stories/{story.id}/delete", htmx=htmx)
     target = f"/projects/{project.id}"

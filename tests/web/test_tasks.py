@@ -8,9 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, insert, select
 
+from kanvaro.inputs import parse
 from kanvaro.models import AuditEntry, ProjectMember, Story, Task
 from kanvaro.stories import actions as story_actions
+from kanvaro.stories.forms import NewStory
 from kanvaro.tasks import actions as task_actions
+from kanvaro.tasks.forms import NewTask, StatusChange, TaskEdit
 from tests.factories import make_org, make_project, make_user
 from tests.sqlcount import count_sql
 from tests.web.markup import FULL_PAGE, field_error, value_of
@@ -62,7 +65,7 @@ def add_member(db, org, project, user):
 def new_task(db, ctx, project):
     def make(**data):
         data.setdefault("title", "Write docs")
-        task = task_actions.create_task(ctx, project.id, data)
+        task = task_actions.create_task(ctx, project.id, parse(NewTask, data))
         db.commit()
         return task
     return make
@@ -121,7 +124,7 @@ def test_create_with_an_invalid_field_is_422_with_the_error_next_to_it(
 
 def test_create_with_a_story_of_another_project_is_422(as_owner, db, ctx, org, owner, project):
     other = make_project(db, org, members=[owner], creator=owner)
-    story = story_actions.create_story(ctx, other.id, {"title": "Elsewhere"})
+    story = story_actions.create_story(ctx, other.id, parse(NewStory, {"title": "Elsewhere"}))
     db.commit()
     r = as_owner.post(f"/projects/{project.id}/tasks", {"title": "x", "story": str(story.id)})
     assert r.status_code == 422 and "Not a valid choice" in field_error(r.text, "story")
@@ -168,7 +171,7 @@ def listed(html: str) -> list[str]:
 
 @pytest.fixture
 def varied(db, ctx, org, project, member, new_task):
-    story = story_actions.create_story(ctx, project.id, {"title": "Checkout"})
+    story = story_actions.create_story(ctx, project.id, parse(NewStory, {"title": "Checkout"}))
     db.commit()
     today = date.today()
     new_task(title="Alpha bug", priority="low", due_date=str(today + timedelta(days=9)))
@@ -176,7 +179,7 @@ def varied(db, ctx, org, project, member, new_task):
     new_task(title="Gamma bug", priority="high", due_date=str(today + timedelta(days=1)),
              assignee=str(member.id))
     gamma = db.scalar(select(Task).where(Task.title == "Gamma bug"))
-    task_actions.change_task_status(ctx, gamma.id, {"status": "review"})
+    task_actions.change_task_status(ctx, gamma.id, parse(StatusChange, {"status": "review"}))
     db.commit()
     return story
 
@@ -306,7 +309,7 @@ def test_update_saves_and_redirects(as_owner, db, member, task, htmx):
 
 @pytest.mark.parametrize("htmx", [False, True])
 def test_update_with_a_stale_version_is_409_with_both_values(as_owner, db, ctx, task, htmx):
-    task_actions.update_task(ctx, task.id, edit_data(title="Their title"))
+    task_actions.update_task(ctx, task.id, parse(TaskEdit, edit_data(title="Their title")))
     db.commit()
     r = as_owner.post(f"/tasks/{task.id}", edit_data(title="My title", version="1"), htmx=htmx)
     assert r.status_code == 409
@@ -372,7 +375,7 @@ def test_delete_of_hidden_task_is_404(browser, db, org, task):
 
 
 def test_deleting_the_project_deletes_its_tasks_and_stories(as_owner, db, ctx, project, task):
-    story_actions.create_story(ctx, project.id, {"title": "S"})
+    story_actions.create_story(ctx, project.id, parse(NewStory, {"title": "S"}))
     db.commit()
     r = as_owner.post(f"/projects/{project.id}/delete")
     assert (r.status_code, r.headers["location"]) == (303, "/projects")
@@ -433,7 +436,7 @@ def test_entering_completed_sets_completed_at_and_leaving_clears_it(as_owner, db
 
 
 def test_status_needs_no_version(as_owner, db, ctx, task):
-    task_actions.update_task(ctx, task.id, edit_data(title="Edited meanwhile"))
+    task_actions.update_task(ctx, task.id, parse(TaskEdit, edit_data(title="Edited meanwhile")))
     db.commit()
     r = as_owner.post(f"/tasks/{task.id}/status", {"status": "review"}, htmx=True)
     assert r.status_code == 200

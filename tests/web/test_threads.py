@@ -11,10 +11,12 @@ import pytest
 from sqlalchemy import select
 
 from kanvaro import security
+from kanvaro.inputs import parse
 from kanvaro.models import AuditEntry, Invitation, Task, User
 from kanvaro.security import new_token, token_hash
 from kanvaro.settings import POSTGRES_THREADS, SQLITE_THREADS, Settings
 from kanvaro.tasks import actions as task_actions
+from kanvaro.tasks.forms import NewTask
 from kanvaro.web import view as base
 from tests.factories import PASSWORD, now
 
@@ -81,7 +83,7 @@ def test_a_login_checking_its_password_holds_up_no_page_and_no_write(
     """The password check runs on threads of its own and before the write transaction: with
     one request thread (SQLite), a page and a status change asked for during a login are
     answered before the login is. The check runs once; the login itself finds it done."""
-    task = task_actions.create_task(ctx, project.id, {"title": "Write docs"})
+    task = task_actions.create_task(ctx, project.id, parse(NewTask, {"title": "Write docs"}))
     db.commit()
     browser.login_as(owner)
     hasher = SlowHasher(security._hasher)
