@@ -29,6 +29,7 @@ from kanvaro.templating import TEMPLATE_DIR, make_env
 from kanvaro.web.errors import error_page
 from kanvaro.web.state import App
 from kanvaro.web.urls import url_builder
+from kanvaro.web.view import routing_error
 
 log = logging.getLogger("kanvaro")
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -107,7 +108,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
         if status == 500:
             log.error("unhandled error", exc_info=exc)
-        return error_page(state, request, status)
+            return error_page(state, request, status)
+        return await routing_error(state, request, status)
 
     async def guard_error(scope: Scope, send: Send, status: int) -> None:
         request = Request(scope)

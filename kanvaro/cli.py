@@ -19,11 +19,23 @@ def _migrate(settings: Settings) -> None:
     upgrade(settings.database_url)
 
 
+def listen_url(host: str, port: int) -> str:
+    """The address `kanvaro serve --host --port` answers at, as a browser would write it."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "localhost"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     _migrate(settings)
     settings.resolved_secret_key()  # create it once, before workers race for it
+    # Links in mail point at the address this server listens on unless KANVARO_BASE_URL says
+    # otherwise (docs/decisions.md, "Base URL"); the workers read it from the environment.
+    os.environ.setdefault("KANVARO_BASE_URL", listen_url(args.host, args.port))
     uvicorn.run(
         "kanvaro.app:create_app",
         factory=True,

@@ -103,6 +103,12 @@ class TaskDeleted(Event):
     action, entity_type = "task.deleted", "task"
 
 
+class TaskMoved(Event):
+    """A new rank (SPEC §10): `changes` is {"position": [before, after]}."""
+
+    action, entity_type = "task.moved", "task"
+
+
 class InvitationCreated(Event):
     action, entity_type = "invitation.created", "invitation"
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jinja2_fragments import render_block
+from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
 from kanvaro.enums import PRIORITIES, PROJECT_STATUSES, STORY_STATUSES, TASK_STATUSES
@@ -18,6 +19,16 @@ TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 def _date(value: date | datetime | None, fmt: str = "%Y-%m-%d") -> str:
     return value.strftime(fmt) if value else ""
+
+
+def avatar(key: int | None, name: str | None) -> Markup:
+    """Initials on a colour that stays the same for the person (their id picks the hue); the
+    name itself is beside it, or in the avatar's own text for screen readers."""
+    words = (name or "?").split()
+    initials = "".join(w[0] for w in words[:2]).upper() or "?"
+    # One of 12 hues by class: our CSP allows no style attribute.
+    return Markup('<span class="avatar hue-{}" aria-hidden="true">{}</span>').format(
+        (key or 0) % 12, initials)
 
 
 def make_env(static_url: Any, area_globals: dict[str, Any] | None = None) -> Environment:
@@ -31,6 +42,7 @@ def make_env(static_url: Any, area_globals: dict[str, Any] | None = None) -> Env
     )
     env.filters["date"] = _date
     env.globals.update(
+        avatar=avatar,
         static=static_url,
         TASK_STATUSES=TASK_STATUSES,
         PRIORITIES=PRIORITIES,

@@ -80,7 +80,7 @@
     var back = form.querySelector("button[aria-pressed=true]");
     if (form.id in pendingFocus && back && focusStillWith(form)) back.focus();
     delete pendingFocus[form.id];
-    var label = form.querySelector("[role=group]");
+    var label = form.querySelector("[role=toolbar]");
     announce("Status not changed for " + (label ? label.getAttribute("aria-label").replace("Status of ", "") : "the task") +
              ": " + (FAILURES[status] || "the server answered with an error (" + status + ")") + ".");
   });
@@ -99,7 +99,7 @@
       if (pressed && focusStillWith(form)) pressed.focus();
       delete pendingFocus[form.id];
     }
-    announce("Status of " + (form.querySelector("[role=group]").getAttribute("aria-label").replace("Status of ", "")) +
+    announce("Status of " + (form.querySelector("[role=toolbar]").getAttribute("aria-label").replace("Status of ", "")) +
              " is now " + form.querySelector("[data-badge]").textContent + ".");
   });
 
@@ -107,6 +107,68 @@
   document.addEventListener("htmx:afterSettle", function (e) {
     var summary = document.getElementById("error-summary");
     if (summary && e.detail.target && e.detail.target.contains(summary)) summary.focus();
+  });
+
+  // Toolbars (a card's status and move buttons): one tab stop each, arrow keys inside.
+  // Without JavaScript every button is its own tab stop, which works too.
+  function rove(bar) {
+    var items = Array.prototype.slice.call(bar.querySelectorAll("button"));
+    var current = bar.querySelector("button[aria-pressed=true]") || items[0];
+    items.forEach(function (b) { b.tabIndex = b === current ? 0 : -1; });
+  }
+  function roveAll(root) {
+    (root.matches && root.matches("[role=toolbar]") ? [root] : []).concat(
+      Array.prototype.slice.call(root.querySelectorAll ? root.querySelectorAll("[role=toolbar]") : [])
+    ).forEach(rove);
+  }
+  document.addEventListener("keydown", function (e) {
+    var bar = e.target.closest && e.target.closest("[role=toolbar]");
+    if (!bar || e.target.tagName !== "BUTTON") return;
+    var items = Array.prototype.slice.call(bar.querySelectorAll("button"));
+    var i = items.indexOf(e.target), next = null;
+    if (e.key === "ArrowRight" || e.key === "ArrowDown") next = items[(i + 1) % items.length];
+    else if (e.key === "ArrowLeft" || e.key === "ArrowUp") next = items[(i - 1 + items.length) % items.length];
+    else if (e.key === "Home") next = items[0];
+    else if (e.key === "End") next = items[items.length - 1];
+    if (!next) return;
+    e.preventDefault();
+    items.forEach(function (b) { b.tabIndex = b === next ? 0 : -1; });
+    next.focus();
+  });
+  document.addEventListener("DOMContentLoaded", function () { roveAll(document); });
+  document.addEventListener("htmx:load", function (e) { roveAll(e.detail.elt); });
+
+  // Moving a card: its column's cards come back; the focus stays on the button pressed.
+  var moving = null;
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var form = e.detail.elt;
+    if (!form.matches || !form.matches("[data-move]")) return;
+    var card = form.closest("[data-card]");
+    moving = {id: card && card.id, to: e.detail.requestConfig.formData.get("to")};
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!moving) return;
+    var button = document.querySelector("#" + moving.id + " [data-move] button[value=" + moving.to + "]");
+    moving = null;
+    if (button) { roveAll(button.closest("[role=toolbar]")); button.focus(); announce("Moved."); }
+  });
+
+  // The message after a change takes the focus, unless a form was reopened for the next entry.
+  function focusFlash() {
+    var flash = document.getElementById("flash");
+    if (flash && flash.textContent.trim() && !document.querySelector("[autofocus]")) flash.focus();
+    var copy = document.querySelector("[data-copy]");
+    if (copy && navigator.clipboard) copy.hidden = false;
+  }
+  document.addEventListener("DOMContentLoaded", focusFlash);
+  document.addEventListener("htmx:afterSettle", function (e) {
+    if (e.detail.target === document.body) focusFlash();
+  });
+  document.addEventListener("click", function (e) {
+    var id = e.target.getAttribute && e.target.getAttribute("data-copy");
+    if (!id) return;
+    var field = document.getElementById(id);
+    navigator.clipboard.writeText(field.value).then(function () { announce("Invitation link copied."); });
   });
 
   // Confirm destructive actions when JavaScript is on; without it the form posts directly.

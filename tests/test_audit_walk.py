@@ -31,7 +31,7 @@ from kanvaro.projects.forms import NewProject, ProjectEdit
 from kanvaro.stories import actions as stories
 from kanvaro.stories.forms import NewStory, StoryEdit
 from kanvaro.tasks import actions as tasks
-from kanvaro.tasks.forms import NewTask, StatusChange, TaskEdit
+from kanvaro.tasks.forms import Move, NewTask, StatusChange, TaskEdit
 from kanvaro.team import actions as team
 from kanvaro.team.forms import Acceptance, NewInvitation, RoleChange, RoleDefinition
 from tests.factories import PASSWORD, make_ctx, make_org, make_project, make_user
@@ -203,6 +203,15 @@ def _password_change(w: World) -> int:
     return w.member.id
 
 
+def _another_task(w: World) -> None:
+    tasks.create_task(w.ctx(w.owner), w.project.id, parse(NewTask, {"title": "Next"}))
+
+
+def _task_move(w: World, _: None) -> int:
+    return tasks.move_task(w.ctx(w.member), w.task.id,
+                           parse(Move, {"to": "bottom", "view": "board"})).id
+
+
 CASES: dict[str, list[Case]] = {
     "auth.register": [Case("organization.created", "organization", _register)],
     "auth.login": [
@@ -229,6 +238,7 @@ CASES: dict[str, list[Case]] = {
                                      "status": "review"})).id)],
     "tasks.change_task_status": [Case("task.status_changed", "task", lambda w: tasks.change_task_status(
         w.ctx(w.member), w.task.id, parse(StatusChange, {"status": "in-progress"})).id)],
+    "tasks.move_task": [Case("task.moved", "task", _task_move, setup=_another_task)],
     "tasks.delete_task": [Case("task.deleted", "task", _task_delete)],
     "team.invite": [Case("invitation.created", "invitation", lambda w: w.invitation()[0].id)],
     "team.revoke_invitation": [Case("invitation.revoked", "invitation", _revoke, setup=World.invitation)],

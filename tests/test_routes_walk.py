@@ -128,12 +128,15 @@ def make_world(db: Any, name: str) -> World:
     project.task_seq += 1
     task = Task(organization_id=org.id, project_id=project.id, number=project.task_seq,
                 title="Task", position=1)
+    project.task_seq += 1  # ranked above `task`, so that moving `task` to the top changes a row
+    ahead = Task(organization_id=org.id, project_id=project.id, number=project.task_seq,
+                 title="Task ahead", position=0)
     role = CustomRole(organization_id=org.id, name="Auditor", permissions=["audit:read"])
     token = new_token()
     invitation = Invitation(organization_id=org.id, email=f"invited@{tag}.test", role="viewer",
                             token_hash=token_hash(token), invited_by_id=users["owner"].id,
                             created_at=now(), expires_at=now() + timedelta(days=7))
-    db.add_all([story, task, role, invitation])
+    db.add_all([story, task, ahead, role, invitation])
     db.flush()
     return World(org, users, target, project, story, task, invitation, token, role)
 
@@ -167,6 +170,7 @@ POSTS: dict[str, Payload] = {
     "/projects/{project_id}/stories": lambda w: {"title": "New story", "priority": "high"},
     "/tasks/{task_id}": lambda w: {"title": "Renamed task", "priority": "low", "status": "review"},
     "/tasks/{task_id}/status": lambda w: {"status": "in-progress"},
+    "/tasks/{task_id}/move": lambda w: {"to": "top", "view": "board"},
     "/tasks/{task_id}/delete": lambda w: {},
     "/stories/{story_id}": lambda w: {"title": "Renamed story", "priority": "low", "status": "todo"},
     "/stories/{story_id}/delete": lambda w: {},

@@ -120,7 +120,8 @@ def update_project(ctx: Ctx, project_id: int, sent: Parsed[ProjectEdit]) -> Proj
     return project
 
 
-def delete_project(ctx: Ctx, project_id: int) -> None:
+def delete_project(ctx: Ctx, project_id: int) -> str:
+    """Delete the project with its tasks and stories; returns its name."""
     project = get_project(ctx, project_id)
     require(ctx.user, "project:delete")
     ctx.db.execute(delete(Task).where(Task.project_id == project.id))
@@ -130,3 +131,4 @@ def delete_project(ctx: Ctx, project_id: int) -> None:
     ctx.db.delete(project)
     ctx.db.flush()
     ctx.emit(events.ProjectDeleted(project_id, {"name": [name, None], "number": [number, None]}))
+    return name

@@ -49,6 +49,7 @@ def project_create(web: Web) -> Response:
         web, lambda: actions.create_project(web.ctx, web.sent(NewProject)),
         lambda project: web.url("project", project_id=project.id),
         lambda exc: _form_page(web, _sent_form(web, exc.errors), None, 422),
+        flash=lambda project: f"Project “{project.name}” created.",
     )
 
 
@@ -97,10 +98,11 @@ def project_update(web: Web, project_id: int) -> Response:
                                projects.get_project(web.ctx, project_id), 422),
         lambda exc: _form_page(web, _sent_form(web, {}, version=exc.current.version),
                                exc.current, 409, conflict=True),
+        flash=lambda project: "Project saved.",
     )
 
 
 @view()
 def project_delete(web: Web, project_id: int) -> Response:
-    actions.delete_project(web.ctx, project_id)
-    return web.done(web.url("projects"))
+    name = actions.delete_project(web.ctx, project_id)
+    return web.done(web.url("projects"), f"Project “{name}” deleted, with its tasks and stories.")

@@ -12,6 +12,7 @@ from kanvaro.stories import actions
 from kanvaro.stories import queries as stories
 from kanvaro.stories.forms import NewStory, StoryEdit, StoryForm
 from kanvaro.tasks.queries import story_tasks
+from kanvaro.web.flash import Flash
 from kanvaro.web.view import Web, edit_route, view
 
 
@@ -23,6 +24,7 @@ def story_create(web: Web, project_id: int) -> Response:
         lambda exc: project_page(web, get_project(web.ctx, project_id), http_status=422,
                                  story_form=refill(StoryForm(web.data()), exc.errors),
                                  block="projects/_tasks.html#story_form"),
+        flash=lambda story: Flash(f"Story “{story.title}” added.", reopen="story-form"),
     )
 
 
@@ -58,10 +60,11 @@ def story_update(web: Web, story_id: int) -> Response:
         lambda story: web.url("story", story_id=story.id),
         lambda exc: _form_page(web, story_id, http_status=422, errors=exc.errors),
         lambda exc: _form_page(web, story_id, http_status=409, conflict=True),
+        flash=lambda story: "Story saved.",
     )
 
 
 @view()
 def story_delete(web: Web, story_id: int) -> Response:
     project_id = actions.delete_story(web.ctx, story_id)
-    return web.done(web.url("project", project_id=project_id))
+    return web.done(web.url("project", project_id=project_id), "Story deleted; its tasks stay.")

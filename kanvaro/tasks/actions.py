@@ -1,11 +1,11 @@
-"""Tasks: create, edit, change status (the hot path), delete."""
+"""Tasks: create, edit, change status (the hot path), move (ranks), delete."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, func, select, update
 
 from kanvaro import audit, events
 from kanvaro.columns import apply_edit
@@ -16,9 +16,9 @@ from kanvaro.permissions import require
 from kanvaro.projects.models import Project
 from kanvaro.projects.queries import get_project, project_people
 from kanvaro.stories.queries import project_stories
-from kanvaro.tasks.forms import NewTask, StatusChange, TaskEdit, TaskForm
+from kanvaro.tasks.forms import Move, NewTask, StatusChange, TaskEdit, TaskForm
 from kanvaro.tasks.models import Task
-from kanvaro.tasks.queries import StatusState, get_task, status_state
+from kanvaro.tasks.queries import GAP, StatusState, get_task, status_state
 
 FIELDS = ("title", "description", "story_id", "assignee_id", "priority", "story_points",
           "due_date", "status")
@@ -69,7 +69,8 @@ def completed_at_for(status: str, before: str | None, current: datetime | None, 
 def create_task(ctx: Ctx, project_id: int, sent: Parsed[NewTask]) -> Task:
     project = get_project(ctx, project_id)
     require(ctx.user, "task:create")
-    values = _values(_valid(ctx, project_id, sent))
+    value: NewTask = _valid(ctx, project_id, sent)
+    values = _values(value)
     if values["assignee_id"] is not None:
         require(ctx.user, "task:assign")
     number = ctx.db.execute(
@@ -77,12 +78,18 @@ def create_task(ctx: Ctx, project_id: int, sent: Parsed[NewTask]) -> Task:
         .values(task_seq=Project.task_seq + 1)
         .returning(Project.task_seq)
     ).scalar_one()
+    status = value.status
+    last = ctx.db.scalar(select(func.max(Task.position)).where(
+        Task.project_id == project.id, Task.status == status))
     task = Task(organization_id=ctx.org_id, project_id=project.id, number=number,
-                status="todo", position=number, created_by_id=ctx.user.id,
+                status=status, position=(last or 0) + GAP, created_by_id=ctx.user.id,
+                completed_at=ctx.now if status == "completed" else None,
                 created_at=ctx.now, updated_at=ctx.now, **values)
     ctx.db.add(task)
     ctx.db.flush()
     changes = {k: [None, v] for k, v in values.items() if v not in (None, "")}
+    if status != "todo":
+        changes["status"] = [None, status]
     changes["number"] = [None, f"{project.number}.{number}"]
     ctx.emit(events.TaskCreated(task.id, changes, project_id=task.project_id))
     return task
@@ -143,3 +150,84 @@ def change_task_status(ctx: Ctx, task_id: int, sent: Parsed[StatusChange]) -> St
     }).scalar_one()
     ctx.emit(events.TaskStatusChanged.of(state.id, state.project_id, state.status, new))
     return StatusState(state.id, state.project_id, state.label, new, version)
+
+
+# -- ranks (SPEC §10) -------------------------------------------------------------------
+# `POST /tasks/{id}/move` up, down, to the top or bottom of its group, or before another task
+# of the group. One rank (`position`) orders the board's columns and the backlog; ranks leave
+# gaps, so a move writes one row, and only when a gap has closed is the group renumbered, once.
+
+WHERE = ("up", "down", "top", "bottom")
+
+
+def _group(ctx: Ctx, task: Task, view: str) -> list[tuple[int, int]]:
+    """(id, position) of the task's group, in rank order: its board column, or for the
+    backlog the project's open tasks (sprints will narrow it to the task's sprint)."""
+    stmt = select(Task.id, Task.position).where(Task.project_id == task.project_id,
+                                                Task.organization_id == ctx.org_id)
+    if view == "board":
+        stmt = stmt.where(Task.status == task.status)
+    else:
+        stmt = stmt.where(Task.status != "completed")
+    rows = ctx.db.execute(stmt.order_by(Task.position, Task.number).with_for_update())
+    return [(r[0], r[1]) for r in rows]
+
+
+def _renumber(ctx: Ctx, order: list[int]) -> dict[int, int]:
+    ranks = {tid: (i + 1) * GAP for i, tid in enumerate(order)}
+    ctx.db.connection().execute(
+        update(Task).where(Task.id == bindparam("tid")).values(position=bindparam("rank")),
+        [{"tid": tid, "rank": rank} for tid, rank in ranks.items()],
+    )
+    return ranks
+
+
+def _target_index(value: Move, order: list[int], task_id: int) -> int | str:
+    """Where the task goes in the group without it: an index, or an error message."""
+    here = order.index(task_id)
+    rest = [t for t in order if t != task_id]
+    if value.before is not None:
+        if value.before == task_id or value.before not in rest:
+            return "Choose a task of the same group."
+        return rest.index(value.before)
+    return {"top": 0, "bottom": len(rest), "up": max(here - 1, 0),
+            "down": min(here + 1, len(rest))}[value.to]
+
+
+def move_task(ctx: Ctx, task_id: int, sent: Parsed[Move]) -> Task:
+    """Give the task a new rank in its group; a move to where it already is changes nothing."""
+    task = get_task(ctx, task_id, for_update=True)
+    require(ctx.user, "task:change_status")
+    to, before = sent.data.get("to"), sent.data.get("before")
+    value = sent.valid(
+        to="Choose up, down, top or bottom." if before is None and to not in WHERE else None,
+        view=None if sent.data.get("view") in ("board", "backlog") else "Choose board or backlog.")
+    group = _group(ctx, task, value.view)
+    order = [tid for tid, _ in group]
+    if task.id not in order:  # a completed task in the backlog view: not in that group
+        order.append(task.id)  # type: ignore[arg-type]
+    target = _target_index(value, order, task.id)  # type: ignore[arg-type]
+    if isinstance(target, str):
+        sent.valid(before=target)
+    assert isinstance(target, int)
+    rest = [t for t in order if t != task.id]
+    if rest[:target] + [task.id] + rest[target:] == order:  # type: ignore[operator]
+        return task
+    ranks = dict(group)
+    above = ranks[rest[target - 1]] if target > 0 else None
+    below = ranks[rest[target]] if target < len(rest) else None
+    if above is not None and below is not None and below - above < 2:
+        ranks = _renumber(ctx, rest[:target] + [task.id] + rest[target:])  # type: ignore[operator]
+        new = ranks[task.id]  # type: ignore[index]
+    elif above is None and below is None:
+        new = task.position
+    else:
+        new = (below - GAP if above is None else above + GAP if below is None  # type: ignore[operator]
+               else (above + below) // 2)
+    before_rank = task.position
+    # Not a new version: a rank is not what an open edit form holds, so it must not turn
+    # someone's save into a conflict.
+    task.position = new
+    ctx.db.flush()
+    ctx.emit(events.TaskMoved(task.id, {"position": [before_rank, new]}, project_id=task.project_id))
+    return task

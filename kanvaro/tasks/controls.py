@@ -41,8 +41,27 @@ def _form() -> str:
         'hx-swap="outerHTML" hx-sync="this:drop">\n'
         '<input type="hidden" name="csrf_token" value="{csrf}">\n'
         '<span class="badge st-{status}" data-badge>{text}</span>\n'
-        '<span class="status-buttons" role="group" aria-label="Status of task {label}">\n'
+        '<span class="status-buttons" role="toolbar" aria-label="Status of task {label}">\n'
         "{buttons}</span>\n</form>\n"
+    )
+
+
+@cache
+def _move_form() -> str:
+    """A card's move buttons (SPEC §10, `view=board`), a format string over `task_id`,
+    `csrf` and `label`; with htmx the answer is the column's cards, swapped in place."""
+    action = path_format("task_move")
+    arrows = {"top": ("⤒", "to the top"), "up": ("↑", "up"), "down": ("↓", "down"),
+              "bottom": ("⤓", "to the bottom")}
+    buttons = "".join(f'<button type="submit" name="to" value="{to}" title="Move {words}" '
+                      f'aria-label="Move {words}">{arrow}</button>'
+                      for to, (arrow, words) in arrows.items())
+    return (
+        f'<form method="post" action="{action}" class="move" data-move '
+        f'hx-post="{action}" hx-target="closest [data-cards]" hx-swap="innerHTML">'
+        '<input type="hidden" name="csrf_token" value="{csrf}">'
+        '<input type="hidden" name="view" value="board">'
+        '<span role="toolbar" aria-label="Move task {label}">' + buttons + "</span></form>\n"
     )
 
 
@@ -60,11 +79,15 @@ _READONLY = (
     '<span class="badge st-{status} status-readonly" id="status-{id}">'
     '<span class="visually-hidden">Status: </span>{text}</span>\n'
 )
-# The five buttons depend only on which status is pressed: built once per status.
+# The five buttons depend only on which status is pressed: built once per status. Each has
+# a status icon (a ring filling up, CSS) and its full name; on a card or a list row only the
+# pressed one shows its name (the others' stays their accessible name and their tooltip), so
+# the control keeps to one line (docs/design.md, "Status control").
 _BUTTONS = {
     pressed: "".join(
         f'<button type="submit" name="status" value="{value}" '
-        f'aria-pressed="{"true" if value == pressed else "false"}">{text}</button>'
+        f'aria-pressed="{"true" if value == pressed else "false"}" title="{text}">'
+        f'<span class="st-icon st-{value}" aria-hidden="true"></span><span class="lbl">{text}</span></button>'
         for value, text in TASK_STATUSES.items()
     )
     + "\n"
@@ -127,6 +150,7 @@ def board_cards(context: Any, tasks: list[Any], project_number: int) -> Markup:
     csrf = str(escape(context.get("csrf_token") or ""))
     today = context["today"]
     form = _form()
+    move = _move_form() if editable else ""
     href, href_end = _task_href()
     out = []
     for task in tasks:
@@ -137,12 +161,13 @@ def board_cards(context: Any, tasks: list[Any], project_number: int) -> Markup:
         if task.story_points is not None:
             extra += f" <span>{int(task.story_points)} pts</span>"
         control = _control(tid, label, status, csrf, editable, form)
+        moving = move.format(task_id=tid, csrf=csrf, label=label) if move else ""
         out.append(
-            f'<li class="card" id="card-{tid}" data-card>\n'
+            f'<li class="card" id="task-{tid}" data-card data-task="{tid}">\n'
             f'<h3><a href="{href}{tid}{href_end}"><span class="num">{label}</span> {escape(task.title)}</a></h3>\n'
             f'<p class="meta"><span class="badge priority-{task.priority}">'
             f'{PRIORITIES.get(task.priority, "")}</span>{extra} {_due(task, today)}</p>\n'
-            f"{control}</li>\n"
+            f'<div class="card-foot">{control}{moving}</div></li>\n'
         )
     return Markup("".join(out))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from wtforms import DateField, SelectField, TextAreaField
+from wtforms import DateField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from kanvaro.enums import PRIORITIES, TASK_STATUSES
@@ -55,6 +55,14 @@ class TaskForm(BaseForm):
         self.assignee.choices = choices([(None, "Unassigned"), *people])
 
 
+class MoveForm(BaseForm):
+    to = SelectField("Move", choices=choices({"up": "Up", "down": "Down", "top": "To the top",
+                                             "bottom": "To the bottom"}), validate_choice=False)
+    before = IntegerField("Before task", validators=[Optional()])
+    view = SelectField("View", choices=choices({"board": "Board", "backlog": "Backlog"}),
+                       default="backlog")
+
+
 class StatusForm(BaseForm):
     version = version_field()
     status = SelectField(
@@ -73,11 +81,11 @@ class NewTask:
     priority: str
     story_points: int | None
     due_date: date | None
+    status: str  # a board column's quick-add creates the task in that column
 
 
-@input_of(TaskForm, "POST /tasks/{id}: as created, plus the status and the edit's version")
+@input_of(TaskForm, "POST /tasks/{id}: as created, plus the edit's version")
 class TaskEdit(NewTask):
-    status: str
     version: int | None
 
 
@@ -85,3 +93,10 @@ class TaskEdit(NewTask):
 class StatusChange:
     status: str
     version: int | None
+
+
+@input_of(MoveForm, "POST /tasks/{id}/move")
+class Move:
+    to: str
+    before: int | None
+    view: str

@@ -208,6 +208,8 @@ def story_tasks(ctx: Ctx, story: Story) -> list[Any]:
 
 # -- the board --------------------------------------------------------------------------
 
+GAP = 1024  # between two ranks (`position`): new tasks go GAP below their column's last
+
 BOARD_COLUMNS = (Task.id, Task.number, Task.title, Task.priority, Task.status, Task.due_date,
                  Task.story_points, User.name.label("assignee"))
 
@@ -239,6 +241,23 @@ class Board:
     project: Project
     columns: dict[str, list[Any]]
     counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Column:
+    project: Project
+    cards: list[Any]
+
+
+def column(ctx: Ctx, project: Project, status: str) -> Column:
+    """One column's cards, as the board shows them (after a move)."""
+    rows = ctx.db.execute(
+        select(*BOARD_COLUMNS).outerjoin(User, User.id == Task.assignee_id)
+        .where(Task.project_id == project.id, Task.organization_id == ctx.org_id,
+               Task.status == status)
+        .order_by(Task.position, Task.number).limit(COLUMN_LIMIT)
+    ).all()
+    return Column(project, list(rows))
 
 
 def board(ctx: Ctx, project: Project) -> Board:

@@ -14,5 +14,6 @@ ROUTES = [
     Route("/tasks/{task_id:id}", views.task_update, methods=["POST"], name="task_update"),
     Route("/tasks/{task_id:id}/edit", views.task_edit, methods=["GET"], name="task_edit"),
     Route("/tasks/{task_id:id}/status", views.task_status, methods=["POST"], name="task_status"),
+    Route("/tasks/{task_id:id}/move", views.task_move, methods=["POST"], name="task_move"),
     Route("/tasks/{task_id:id}/delete", views.task_delete, methods=["POST"], name="task_delete"),
 ]

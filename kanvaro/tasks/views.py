@@ -15,7 +15,8 @@ from kanvaro.projects.queries import get_project
 from kanvaro.projects.views import project_page
 from kanvaro.tasks import actions
 from kanvaro.tasks import queries as tasks
-from kanvaro.tasks.forms import NewTask, StatusChange, TaskEdit
+from kanvaro.tasks.forms import Move, NewTask, StatusChange, TaskEdit
+from kanvaro.web.flash import Flash
 from kanvaro.web.view import Web, edit_route, view
 
 
@@ -31,12 +32,23 @@ def board(web: Web, project_id: int) -> Response:
 def task_create(web: Web, project_id: int) -> Response:
     return edit_route(
         web, lambda: actions.create_task(web.ctx, project_id, web.sent(NewTask)),
-        lambda task: web.url("project", project_id=task.project_id),
+        lambda task: _after_create(web, task),
         lambda exc: project_page(
             web, get_project(web.ctx, project_id), http_status=422,
             task_form_=refill(actions.task_form(web.ctx, project_id, web.data()), exc.errors),
             block="projects/_tasks.html#task_form"),
+        flash=lambda task: Flash(f"Task “{task.title}” added.",
+                                 reopen=f"quick-{task.status}" if web.data().get("next") == "board"
+                                 else "task-form"),
     )
+
+
+def _after_create(web: Web, task: Any) -> str:
+    """Back to the form for the next task: the board's quick-add of that column, or the
+    project page's form (its title field focused: kanvaro.js)."""
+    if web.data().get("next") == "board":
+        return web.url("board", project_id=task.project_id) + f"#quick-{task.status}"
+    return web.url("project", project_id=task.project_id)
 
 
 def _page_context(page: tasks.TaskPage, today: Any) -> dict[str, Any]:
@@ -74,13 +86,14 @@ def task_update(web: Web, task_id: int) -> Response:
         lambda task: web.url("task", task_id=task.id),
         lambda exc: _form_page(web, task_id, http_status=422, errors=exc.errors),
         lambda exc: _form_page(web, task_id, http_status=409, conflict=True),
+        flash=lambda task: "Task saved.",
     )
 
 
 @view()
 def task_delete(web: Web, task_id: int) -> Response:
     project_id = actions.delete_task(web.ctx, task_id)
-    return web.done(web.url("project", project_id=project_id))
+    return web.done(web.url("project", project_id=project_id), "Task deleted.")
 
 
 def back_to(web: Web, default: str) -> str:
@@ -98,6 +111,29 @@ def back_to(web: Web, default: str) -> str:
     return target
 
 
+def on_board(web: Web, project_id: int, task_id: int) -> str:
+    """The board, scrolled to the card: where a no-JS change on the board comes back to."""
+    return web.url("board", project_id=project_id) + f"#task-{task_id}"
+
+
+def _came_from_board(web: Web, project_id: int) -> bool:
+    return urlsplit(back_to(web, "")).path == web.url("board", project_id=project_id)
+
+
+@view()
+def task_move(web: Web, task_id: int) -> Response:
+    """A new rank; with htmx the cards of the task's column, so the page stays where it is."""
+    sent = web.sent(Move)
+    task = actions.move_task(web.ctx, task_id, sent)
+    if sent.data.get("view") != "board":
+        return web.done(back_to(web, web.url("project", project_id=task.project_id)))
+    if not web.hx.partial:
+        return see_other(on_board(web, task.project_id, task.id))  # type: ignore[arg-type]
+    found = tasks.column(web.ctx, get_project(web.ctx, task.project_id), task.status)
+    return web.render("projects/board.html", block="projects/board.html#cards", project=found.project,
+                      cards=found.cards, status=task.status, today=web.ctx.now.date())
+
+
 @view()
 def task_status(web: Web, task_id: int) -> Response:
     ctx = web.ctx
@@ -111,6 +147,8 @@ def task_status(web: Web, task_id: int) -> Response:
     if not web.hx.partial:
         if code != 200:
             return web.error(Invalid(errors={}) if code == 422 else Conflict(state))
+        if _came_from_board(web, state.project_id):
+            return see_other(on_board(web, state.project_id, state.id))
         return see_other(back_to(web, web.url("board", project_id=state.project_id)))
     # Column counts go out of band only where they are shown: the board (or an unknown page).
     current = web.current_path()

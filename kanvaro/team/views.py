@@ -20,6 +20,7 @@ from kanvaro.team.forms import (
     set_ids,
 )
 from kanvaro.team.rules import can_manage, grantable_roles
+from kanvaro.web.flash import Flash
 from kanvaro.web.view import Web, edit_route, view
 
 
@@ -102,13 +103,24 @@ def invitation_create(web: Web) -> Response:
     return edit_route(web, lambda: actions.invite(web.ctx, web.sent(NewInvitation)),
                       lambda _: web.url("team"),
                       lambda exc: _team_page(web, http_status=422, block="invite_form",
-                                             invite=exc.errors))
+                                             invite=exc.errors),
+                      flash=lambda made: _invitation_sent(web, *made))
+
+
+def _invitation_sent(web: Web, invitation: Any, token: str) -> Flash:
+    """"Invitation sent to …"; with no SMTP server the mail only waits in the outbox, so the
+    inviter gets the link to pass on (docs/decisions.md, "Invitation link")."""
+    if web.app.settings.smtp_url:
+        return Flash(f"Invitation sent to {invitation.email}.")
+    return Flash(f"Invitation to {invitation.email} created. This server sends no mail: "
+                 "copy the link and pass it on yourself.",
+                 link=f"{web.app.settings.base_url}{web.url('invitation', token=token)}")
 
 
 @view()
 def invitation_revoke(web: Web, invitation_id: int) -> Response:
-    actions.revoke_invitation(web.ctx, invitation_id)
-    return web.done(web.url("team"))
+    invitation = actions.revoke_invitation(web.ctx, invitation_id)
+    return web.done(web.url("team"), f"Invitation to {invitation.email} revoked.")
 
 
 @view()
@@ -116,13 +128,14 @@ def member_role(web: Web, user_id: int) -> Response:
     return edit_route(web, lambda: actions.change_role(web.ctx, user_id, web.sent(RoleChange)),
                       lambda _: web.url("team"),
                       lambda exc: _team_page(web, http_status=422, block="members",
-                                             member_errors=(user_id, exc.errors)))
+                                             member_errors=(user_id, exc.errors)),
+                      flash=lambda user: f"Role of {user.name} saved.")
 
 
 @view()
 def member_deactivate(web: Web, user_id: int) -> Response:
-    actions.deactivate(web.ctx, user_id)
-    return web.done(web.url("team"))
+    user = actions.deactivate(web.ctx, user_id)
+    return web.done(web.url("team"), f"{user.name} deactivated and logged out.")
 
 
 @view()
@@ -130,7 +143,8 @@ def role_create(web: Web) -> Response:
     return edit_route(web, lambda: actions.create_custom_role(web.ctx, web.sent(RoleDefinition)),
                       lambda _: web.url("team"),
                       lambda exc: _team_page(web, http_status=422, block="roles",
-                                             new_role=exc.errors))
+                                             new_role=exc.errors),
+                      flash=lambda role: f"Custom role “{role.name}” created.")
 
 
 @view()
@@ -139,13 +153,14 @@ def role_update(web: Web, role_id: int) -> Response:
                                                               web.sent(RoleDefinition)),
                       lambda _: web.url("team"),
                       lambda exc: _team_page(web, http_status=422, block="roles",
-                                             role_errors=(role_id, exc.errors)))
+                                             role_errors=(role_id, exc.errors)),
+                      flash=lambda role: f"Custom role “{role.name}” saved.")
 
 
 @view()
 def role_delete(web: Web, role_id: int) -> Response:
     actions.delete_custom_role(web.ctx, role_id)
-    return web.done(web.url("team"))
+    return web.done(web.url("team"), "Custom role deleted.")
 
 
 def _accept_page(web: Web, token: str, form: AcceptForm, http_status: int = 200) -> Response:

@@ -45,6 +45,7 @@ from kanvaro.web.bodies import body_is_utf8
 from kanvaro.web.convertors import MAX_ID
 from kanvaro.web.errors import error_page, request_id
 from kanvaro.web.etag import PRIVATE, etag_for, tags
+from kanvaro.web.flash import FLASH_COOKIE, Flash, pending, read_flash, set_flash
 from kanvaro.web.state import App
 
 log = logging.getLogger("kanvaro.web")
@@ -89,17 +90,29 @@ class Web:
     def render(
         self, template: str, *, block: str | None = None, http_status: int = 200, **context: Any
     ) -> Response:
-        """The whole page, or the named block of it for a non-boosted htmx request."""
+        """The whole page, or the named block of it for a non-boosted htmx request. A whole
+        page shows the flash message the request carries, once."""
+        flash = None
+        if not self.hx.partial and pending(self.request):
+            flash = read_flash(self.app, self.request)
         context.update(web=self, actor=self.ctx.actor, csrf_token=self.csrf_token,
-                       request=self.request, hx=self.hx)
+                       request=self.request, hx=self.hx, flash=flash)
         chosen = block if self.hx.partial else None
         if chosen and "#" in chosen:  # a block of an included template: "file.html#block"
             template, chosen = chosen.split("#", 1)
-        return render_html(self.app.env, template, context, block=chosen, status=http_status)
+        response = render_html(self.app.env, template, context, block=chosen, status=http_status)
+        if not self.hx.partial and pending(self.request):
+            response.delete_cookie(FLASH_COOKIE, path="/")
+            response.headers["Cache-Control"] = "no-store"
+        return response
 
-    def done(self, url: str) -> Response:
-        """After a successful POST: 303 to a page, or HX-Location for htmx."""
-        return hx_location(url) if self.hx.partial else see_other(url)
+    def done(self, url: str, flash: Flash | str | None = None) -> Response:
+        """After a successful POST: 303 to a page, or HX-Location for htmx; `flash`, what the
+        next page says of it."""
+        response = hx_location(url) if self.hx.partial else see_other(url)
+        if flash is not None:
+            set_flash(self.app, response, flash if isinstance(flash, Flash) else Flash(flash))
+        return response
 
     def error(self, exc: KanvaroError) -> Response:
         return error_page(self.app, self.request, exc.status_code, actor=self.ctx.actor,
@@ -114,10 +127,11 @@ def edit_route(
     web: Web, change: Callable[[], Any], done: Callable[[Any], str],
     invalid: Callable[[Invalid], Response],
     conflict: Callable[[Conflict], Response] | None = None,
+    flash: Callable[[Any], Flash | str] | None = None,
 ) -> Response:
-    """The shape of every form POST: the action; on success 303 (or HX-Location) to `done`;
-    on invalid input the page (or its form fragment) again with a 422; on a stale `version`
-    the form with the current values and a 409."""
+    """The shape of every form POST: the action; on success 303 (or HX-Location) to `done`,
+    the next page saying `flash`; on invalid input the page (or its form fragment) again with
+    a 422; on a stale `version` the form with the current values and a 409."""
     try:
         result = change()
     except Invalid as exc:
@@ -126,7 +140,7 @@ def edit_route(
         if conflict is None:
             raise
         return conflict(exc)
-    return web.done(done(result))
+    return web.done(done(result), flash(result) if flash is not None else None)
 
 
 def client_addr(request: Request) -> str:
@@ -264,7 +278,7 @@ def _handle(call: _Call) -> Response:
             next_url = target if request.method == "GET" else "/projects"
             raise _Rollback(see_other("/login?next=" + quote(next_url, safe="")))
         etag = None
-        if request.method == "GET" and actor is not None:
+        if request.method == "GET" and actor is not None and not pending(request):
             # Conditional GET: answered before any rendering when nothing it shows changed.
             resource = request.url.path + "?" + request.url.query
             etag = etag_for(call.app.build, resource, actor, ctx.revision, call.csrf_secret, hx,
@@ -296,6 +310,25 @@ def _handle(call: _Call) -> Response:
             return error_page(call.app, request, 503)
         log.exception("request %s failed", request_id(request))
         return error_page(call.app, request, 500)
+
+
+async def routing_error(app: App, request: Request, status: int) -> Response:
+    """An error page for a request no view took (an unknown address, a method not allowed):
+    with the signed-in header when the session cookie names someone (the actor is read on a
+    request thread; if the database is away, the page goes without it)."""
+    cookie = app.signer.loads(request.cookies.get(SESSION_COOKIE))
+    token, secret = cookie.get("s"), cookie.get("c")
+    if not (isinstance(token, str) and token and isinstance(secret, str)) or status >= 500:
+        return error_page(app, request, status)
+    caller = uow.Caller(SessionCookie(token), request_id(request), client_addr(request))
+    try:
+        actor = await anyio.to_thread.run_sync(
+            lambda: uow.run(app, caller, lambda ctx: ctx.actor, write=False),
+            limiter=app.limiter(False))
+    except Exception as exc:  # noqa: BLE001 (the error page must still be answered)
+        log.warning("request %s: no actor for the error page: %r", request_id(request), exc)
+        actor = None
+    return error_page(app, request, status, actor=actor, csrf_token=mask_csrf(secret))
 
 
 __all__ = ["Web", "client_addr", "edit_route", "origin_ok", "view"]

@@ -28,7 +28,8 @@ def test_a_json_body_becomes_a_typed_value(ctx, project, member):
                            "due_date": date(2026, 12, 24), "priority": "high"})
     value = sent.valid()
     assert value == NewTask(title="Ship it", description="", story=None, assignee=member.id,
-                            priority="high", story_points=5, due_date=date(2026, 12, 24))
+                            priority="high", story_points=5, due_date=date(2026, 12, 24),
+                            status="todo")
     task = actions.create_task(ctx, project.id, sent)
     assert (task.assignee_id, task.story_points, task.due_date) == (member.id, 5, date(2026, 12, 24))
 

@@ -112,8 +112,8 @@ def assert_counts(page: Page, **counts: int) -> None:
 
 
 def assert_in_column(page: Page, task_id: int, status: str) -> None:
-    expect(page.locator(f"#column-{status} [data-cards] > #card-{task_id}")).to_have_count(1)
-    expect(page.locator(f"[data-card]#card-{task_id}")).to_have_count(1)
+    expect(page.locator(f"#column-{status} [data-cards] > #task-{task_id}")).to_have_count(1)
+    expect(page.locator(f"[data-card]#task-{task_id}")).to_have_count(1)
 
 
 def assert_focus_on(page: Page, task_id: int, status: str) -> None:

@@ -26,6 +26,7 @@ UNIVERSAL_BODY = {
     "email": "newcomer@example.com", "version": "1", "story_points": "3",
     "permissions": "task:create", "password": "a long enough password",
     "current_password": "correct horse battery", "new_password": "another long password",
+    "to": "bottom", "view": "board",
 }
 
 
@@ -72,7 +73,10 @@ def build_world(db: Session) -> World:
     project.task_seq = 1
     task = Task(organization_id=acme.id, project_id=project.id, number=1, title="Fuel the rocket",
                 story_id=story.id, assignee_id=member.id, created_by_id=owner.id, position=1)
-    db.add(task)
+    # Ranked below it, so that moving the task to the bottom writes.
+    project.task_seq = 2
+    db.add_all([task, Task(organization_id=acme.id, project_id=project.id, number=2,
+                           title="Count down", position=2)])
     invitation = Invitation(organization_id=acme.id, email="invited@example.com", role="team_member",
                             token_hash=hashlib.sha256(INVITATION_TOKEN.encode()).hexdigest(),
                             invited_by_id=owner.id, created_at=now(),

@@ -214,6 +214,25 @@ def check_status(w: World, db: Session, pairs: list[tuple[str, str]], row: dict[
     assert task is not None and task.status == first(pairs, "status")
 
 
+def check_move(w: World, db: Session, pairs: list[tuple[str, str]], row: dict[str, Any]) -> None:
+    """An accepted move put the task where it was asked, within its group."""
+    task = db.get(Task, w.task_id)
+    assert task is not None
+    group = select(Task.position).where(Task.project_id == task.project_id, Task.id != task.id)
+    if first(pairs, "view", "backlog") == "board":
+        group = group.where(Task.status == task.status)
+    else:
+        group = group.where(Task.status != "completed")
+    others = list(db.scalars(group))
+    before = first(pairs, "before", "").strip()
+    if before:
+        assert task.position < db.get(Task, int(before)).position  # type: ignore[union-attr]
+    elif first(pairs, "to") == "top":
+        assert all(task.position < p for p in others)
+    elif first(pairs, "to") == "bottom":
+        assert all(task.position > p for p in others)
+
+
 def check_invitation(w: World, db: Session, pairs: list[tuple[str, str]], row: dict[str, Any]) -> None:
     inv = db.get(Invitation, row["id"])
     assert inv is not None and inv.organization_id == w.org.id
@@ -349,6 +368,13 @@ FORMS: dict[str, FormSpec] = {
         fields=lambda w, db: {"status": st.sampled_from(list(TASK_STATUSES)),
                               "version": st.sampled_from(["", str(db.get(Task, w.task_id).version)])},  # type: ignore[union-attr]
         check=check_status, table=Task),
+    "move": FormSpec(
+        url=lambda w, db: f"/tasks/{w.task_id}/move",
+        fields=lambda w, db: {"to": st.sampled_from(["up", "down", "top", "bottom"]),
+                              "view": st.sampled_from(["board", "backlog"]),
+                              "before": ids(["", *db.scalars(select(Task.id).where(
+                                  Task.organization_id == w.org.id))])},
+        check=check_move, table=Task, foreign=foreign_ids),
     "invitation": FormSpec(
         url=lambda w, db: "/team/invitations",
         fields=lambda w, db: {"email": emails(), "role": st.sampled_from(list(ROLES)),

@@ -48,7 +48,7 @@ def header_count(html: str, status: str) -> int:
 
 
 def cards(html: str) -> list[str]:
-    return re.findall(r'<li class="card" id="card-(\d+)"', html)
+    return re.findall(r'<li class="card" id="task-(\d+)"', html)
 
 
 @pytest.mark.parametrize("htmx", [False, True])
@@ -91,7 +91,7 @@ def test_overdue_tasks_are_marked_and_completed_ones_are_not(as_owner, db, ctx, 
     page = as_owner.get(f"/projects/{project.id}/board").text
     todo, completed = column(page, "todo"), column(page, "completed")
     assert todo.count("Overdue:") == 1 and 'class="due overdue"' in todo
-    assert f'id="card-{late.id}"' in todo
+    assert f'id="task-{late.id}"' in todo
     assert "Overdue" not in completed
 
 
@@ -140,7 +140,8 @@ def test_status_change_from_the_board_returns_to_the_board(as_owner, db, ctx, pr
     board = f"/projects/{project.id}/board"
     r = as_owner.post(f"/tasks/{task.id}/status", {"status": "testing"},
                       headers={"Referer": f"http://testserver{board}"})
-    assert (r.status_code, r.headers["location"]) == (303, board)
+    # Back to the card: the page comes back where it was, not at the top (issue 11).
+    assert (r.status_code, r.headers["location"]) == (303, f"{board}#task-{task.id}")
     page = as_owner.get(board).text
     assert cards(column(page, "testing")) == [str(task.id)]
     assert header_count(page, "testing") == 1 and header_count(page, "todo") == 0

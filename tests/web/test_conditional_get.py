@@ -24,9 +24,13 @@ def test_any_action_in_the_organization_changes_the_etag(browser, owner, org, db
     browser.login_as(owner)
     etag = browser.get("/projects").headers["etag"]
     assert browser.post(f"/projects/{project.id}/tasks", {"title": "New work"}).status_code == 303
+    shown = browser.get("/projects", headers={"If-None-Match": etag})  # shows the flash, once
+    assert shown.status_code == 200 and "etag" not in shown.headers
+    assert "New work" in shown.text and shown.headers["cache-control"] == "no-store"
     after = browser.get("/projects", headers={"If-None-Match": etag})
     assert after.status_code == 200
     assert after.headers["etag"] != etag
+    assert "New work" not in after.text
 
 
 def test_etag_differs_per_user_and_for_htmx(browser, client, owner, org, db):

@@ -151,7 +151,8 @@ def test_revoke_an_invitation(browser, db, owner):
     assert r.status_code == 303
     reload(db, invitation)
     assert invitation.revoked_at is not None
-    assert "new@example.com" not in browser.get("/team").text
+    assert "Invitation to new@example.com revoked." in browser.get("/team").text  # the flash
+    assert "new@example.com" not in browser.get("/team").text  # once; and no longer pending
 
 
 def test_revoking_another_organizations_invitation_is_404(browser, db, owner):
