@@ -10,6 +10,7 @@ Fixtures (all function-scoped unless said otherwise):
 - `new_page(**context_options)`: more pages/contexts when a test needs them.
 - `assert_no_axe_violations(page)`: axe-core on the current page, readable failure.
 - `tab_to(page, selector_or_predicate)`: press Tab until the focused element matches.
+- `key_to(page, selector)`: Tab to the toolbar holding a button, then the arrow keys to it.
 
 A network failure (no answer at all) is simulated in the browser instead:
 `page.route("**/tasks/1/status", lambda route: route.abort())`.
@@ -414,3 +415,21 @@ def tab_to(page: Page, selector: str | Callable[[dict[str, Any]], bool], *,
 def axe() -> Callable[..., None]:
     """The axe helper as a fixture, for tests that prefer injection over import."""
     return assert_no_axe_violations
+
+
+def key_to(page: Page, selector: str, *, max_presses: int = 60) -> dict[str, Any]:
+    """A button of a toolbar (a status control, a card's move buttons) by keyboard: Tab to the
+    toolbar's one tab stop, then ArrowRight to the button (the toolbar pattern, kanvaro.js)."""
+    in_its_toolbar = ("(s) => { const t = document.querySelector(s); const bar = t && "
+                      "t.closest('[role=toolbar]'); return !!bar && bar.contains(document.activeElement); }")
+    for _ in range(max_presses):
+        page.keyboard.press("Tab")
+        if page.evaluate(in_its_toolbar, selector):
+            break
+    else:
+        raise AssertionError(f"Tab never reached the toolbar of {selector!r}")
+    for _ in range(10):
+        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
+            return focused(page)
+        page.keyboard.press("ArrowRight")
+    raise AssertionError(f"the arrow keys never reached {selector!r}")

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 
 from kanvaro.enums import TASK_STATUSES
 from kanvaro.models import AuditEntry, Story, Task, User, UserSession
-from tests.browser.conftest import LiveServer, assert_no_axe_violations, focused, tab_to
+from tests.browser.conftest import LiveServer, assert_no_axe_violations, focused, key_to
 from tests.factories import make_org, make_project, make_user, now
 
 
@@ -376,8 +376,10 @@ def test_without_javascript_the_form_posts_and_comes_back(where: str, nojs_page:
 
     button(page, first, "testing").click()
     page.wait_for_load_state()
-    assert statuses == [(303, url)]
-    expect(page).to_have_url(live.url + url)
+    # From the board, back to the card (issue 11): the page does not jump to the top.
+    back = url + f"#task-{first}" if where == "board" else url
+    assert statuses == [(303, back)]
+    expect(page).to_have_url(live.url + back)
     assert_control(page, first, "testing", busy=False)
     if where == "board":
         assert_in_column(page, first, "testing")
@@ -388,7 +390,7 @@ def test_without_javascript_the_form_posts_and_comes_back(where: str, nojs_page:
 
     button(page, first, "completed").click()
     page.wait_for_load_state()
-    expect(page).to_have_url(live.url + url)
+    expect(page).to_have_url(live.url + back)
     assert_control(page, first, "completed", busy=False)
     if where == "task":
         expect(page.locator(".facts")).to_contain_text("Completed")
@@ -404,7 +406,7 @@ def test_keyboard_only_on_the_board(page: Page, live: LiveServer) -> None:
     first, second = w.tasks[0], w.tasks[1]
     page.goto(f"/projects/{w.project_id}/board")
 
-    tab_to(page, f"#status-{first} button[value='in-progress']")
+    key_to(page, f"#status-{first} button[value='in-progress']")
     gate = live.faults.hold(f"/tasks/{first}/status")
     page.keyboard.press("Enter")
     gate.wait_arrived()
@@ -417,11 +419,13 @@ def test_keyboard_only_on_the_board(page: Page, live: LiveServer) -> None:
     assert_focus_on(page, first, "in-progress")
     assert focused(page)["text"] == "In Progress"
     assert_focused_button_not_covered(page)
-    page.keyboard.press("Tab")  # the focus is really there: Tab goes on to the next button
+    page.keyboard.press("ArrowRight")  # the focus is really there: on to the next button
     assert_focus_on(page, first, "review")
+    page.keyboard.press("Tab")  # one tab stop per toolbar: Tab leaves for the card's move buttons
+    assert page.evaluate(f"() => document.activeElement.closest('#task-{first} [data-move]') !== null")
     assert task_row(live, first).status == "in-progress"
 
-    tab_to(page, f"#status-{second} button[value='completed']")
+    key_to(page, f"#status-{second} button[value='completed']")
     page.keyboard.press("Space")
     assert_in_column(page, second, "completed")
     assert_control(page, second, "completed", busy=False)
@@ -445,10 +449,10 @@ def test_keyboard_two_controls_in_flight_keep_focus_where_the_user_is(
     fail_a = gated_failure(live, f"/tasks/{a}/status", 500)
     hold_b = live.faults.hold(f"/tasks/{b}/status")
 
-    tab_to(page, f"#status-{a} button[value='review']")
+    key_to(page, f"#status-{a} button[value='review']")
     page.keyboard.press("Enter")
     fail_a.wait_arrived()
-    tab_to(page, f"#status-{b} button[value='testing']")
+    key_to(page, f"#status-{b} button[value='testing']")
     page.keyboard.press("Enter")
     hold_b.wait_arrived()
     assert_control(page, a, "review", busy=True)
@@ -475,7 +479,7 @@ def test_keyboard_only_on_the_task_page_and_a_failure(page: Page, live: LiveServ
     live.login(page.context, w.member)
     first = w.tasks[0]
     page.goto(f"/tasks/{first}")
-    tab_to(page, f"#status-{first} button[value='review']")
+    key_to(page, f"#status-{first} button[value='review']")
     live.faults.fail(f"/tasks/{first}/status", status=500, times=1)
     page.keyboard.press("Enter")
     expect(page.locator("#announcer")).to_contain_text("Status not changed for task 1.1")
@@ -483,7 +487,7 @@ def test_keyboard_only_on_the_task_page_and_a_failure(page: Page, live: LiveServ
     assert_focus_on(page, first, "todo")  # focus is not lost on failure either
     assert task_row(live, first).status == "todo"
 
-    tab_to(page, f"#status-{first} button[value='review']")
+    key_to(page, f"#status-{first} button[value='review']")
     page.keyboard.press("Space")
     expect(page.locator("#announcer")).to_have_text("Status of task 1.1 is now Review.")
     assert_control(page, first, "review", busy=False)

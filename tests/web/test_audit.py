@@ -23,7 +23,7 @@ def add_entries(db, org, actor, n, *, action="project.updated", entity_type="pro
 
 
 def entity_ids(page: str) -> list[int]:
-    return [int(x) for x in re.findall(r"<td>(?:Project|Task|User|Custom role|Invitation) #(\d+)</td>", page)]
+    return [int(x) for x in re.findall(r"<td[^>]*>(?:Project|Task|User|Custom role|Invitation) #(\d+)</td>", page)]
 
 
 @pytest.mark.parametrize("role, status", [

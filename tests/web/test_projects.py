@@ -20,7 +20,7 @@ def count(db, model, *where) -> int:
 
 
 def listed_names(page: str) -> list[str]:
-    return [html.unescape(n) for n in re.findall(r'<td><a href="/projects/\d+">([^<]*)</a></td>', page)]
+    return [html.unescape(n) for n in re.findall(r'<td[^>]*><a href="/projects/\d+">([^<]*)</a></td>', page)]
 
 
 @pytest.fixture

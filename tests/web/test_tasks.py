@@ -166,7 +166,7 @@ def listed(html: str) -> list[str]:
     """Task titles in list order."""
     table = re.search(r'id="task-list".*', html, re.DOTALL)
     assert table
-    return re.findall(r'<td><a href="/tasks/\d+">([^<]*)</a></td>', table.group(0))
+    return re.findall(r'<td[^>]*><a href="/tasks/\d+">([^<]*)</a></td>', table.group(0))
 
 
 @pytest.fixture
@@ -240,7 +240,7 @@ def test_list_page_links_keep_the_filters(as_owner, db, org, project):
 
 def test_task_numbers_show_as_project_dot_task(as_owner, project, task):
     page = as_owner.get(f"/projects/{project.id}").text
-    assert "<td>1.1</td>" in page
+    assert ">1.1</td>" in page
 
 
 def test_list_of_a_hidden_project_is_404(browser, db, org, project):
