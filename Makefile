@@ -10,7 +10,7 @@ PYTEST := $(BIN)/python -m pytest
 
 .PHONY: install run test test-deps system-deps test-sqlite test-postgres test-browser fuzz bench soak lint clean
 
-install: $(VENV)/.installed static/vendor/htmx.min.js
+install: $(VENV)/.installed static/vendor/htmx.min.js static/vendor/Sortable.min.js
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ node_modules/.installed: package.json package-lock.json
 static/vendor/htmx.min.js: node_modules/.installed
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+
+static/vendor/Sortable.min.js: node_modules/.installed
+	mkdir -p static/vendor
+	cp node_modules/sortablejs/Sortable.min.js static/vendor/Sortable.min.js
 
 run: install
 	$(BIN)/kanvaro serve --host $(HOST) --port $(PORT)

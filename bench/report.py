@@ -68,12 +68,14 @@ def targets(facts: dict[str, Any], floors: dict[int, float],
     if "board200" in facts:
         b = facts["board200"]
         check("board (200 tasks) >= 1.2% of the floor", pct(b) >= 1.2, shares(b))
+        check("board (200 tasks) >= 3% of the floor (issue 11)", pct(b) >= 3, shares(b))
         check("board (200 tasks) <= 40 KB gzipped", b["bytes_gz"] <= 40 * KB,
               f"{b['bytes_gz']:,} B")
         b5 = facts["board5"]
         check("board: same SQL statements for 5 and 200 tasks", b5["sql"] == b["sql"],
               f"{b5['sql']} and {b['sql']}")
-    for key, label in (("task", "task page"), ("projects", "project list (100 projects)")):
+    for key, label in (("task", "task page"), ("projects", "project list (100 projects)"),
+                       ("task_list", "task list page (50 rows, issue 11)")):
         if key in facts:
             check(f"{label} >= 3% of the floor", pct(facts[key]) >= 3, shares(facts[key]))
     if "board304" in facts:
@@ -102,10 +104,13 @@ def targets(facts: dict[str, Any], floors: dict[int, float],
     if "first_visit" in facts:
         fv = facts["first_visit"]
         total = fv["html"] + sum(a["wire"] for a in fv["assets"].values())
-        check("first visit of the board (HTML + CSS + JS, gzipped) <= 60 KB", total <= 60 * KB,
+        # Issue 11 raised these (SortableJS and the design system): 60 -> 75 KB, 3 -> 6 KB.
+        check("first visit of the board (HTML + CSS + JS, gzipped) <= 75 KB", total <= 75 * KB,
               f"{total:,} B")
         own = fv["assets"].get("/static/kanvaro.js", {}).get("wire", 10**9)
-        check("our own JS <= 3 KB gzipped", own <= 3 * KB, f"{own:,} B")
+        check("our own JS <= 6 KB gzipped", own <= 6 * KB, f"{own:,} B")
+        css = fv["assets"].get("/static/kanvaro.css", {}).get("wire", 10**9)
+        check("our own CSS <= 12 KB gzipped", css <= 12 * KB, f"{css:,} B")
     if "pg_mixed" in facts:
         check("PostgreSQL, 2 workers, mixed read/write: 0 errors", facts["pg_mixed"]["errors"] == 0,
               f"{facts['pg_mixed']['errors']} errors")

@@ -288,6 +288,9 @@ class Bench:
         tasks = [self.get(org, f"/tasks/{t}") for t in org.big_tasks]
         self.facts["task"] = self.run("task page (200 rotating)", cfg, server, tasks,
                                       sql=probes["task"].sql, **sized(tasks[0]))
+        task_list = self.get(org, f"/projects/{org.big_project}")  # issue 11: 50 rows, controls
+        self.facts["task_list"] = self.run("task list page (50 rows)", cfg, server, [task_list],
+                                           **sized(task_list))
         projects = self.get(org, "/projects")
         self.facts["projects"] = self.run("project list (100 projects)", cfg, server, [projects],
                                           sql=probes["projects"].sql, **sized(projects))

@@ -153,6 +153,41 @@
     if (button) { roveAll(button.closest("[role=toolbar]")); button.focus(); announce("Moved."); }
   });
 
+  // Drag and drop on the board (SortableJS, when the page loaded it): a drop posts the same
+  // forms as the buttons: the status control's (into another column), then the move form's
+  // (`before` the next card, or to the bottom). The buttons stay the way by keyboard.
+  function dropped(evt) {
+    var card = evt.item, list = evt.to;
+    var status = list.getAttribute("data-status");
+    var next = card.nextElementSibling;
+    while (next && !next.matches("[data-card]")) next = next.nextElementSibling;
+    var move = card.querySelector("[data-move]");
+    var control = card.querySelector("[data-status-control]");
+    if (!move || !control) return;
+    var changed = evt.from !== evt.to;
+    if (!changed && evt.oldIndex === evt.newIndex) return;
+    var values = next ? {before: next.getAttribute("data-task"), view: "board"} : {to: "bottom", view: "board"};
+    var first = changed
+      ? htmx.ajax("POST", control.getAttribute("action"), {source: control, values: {status: status}, target: control, swap: "outerHTML"})
+      : Promise.resolve();
+    first.then(function () {
+      return htmx.ajax("POST", move.getAttribute("action"), {source: move, values: values, target: list, swap: "innerHTML"});
+    });
+  }
+  function sortable(root) {
+    if (!window.Sortable || !root.querySelectorAll) return;
+    var lists = root.matches && root.matches("[data-cards]") ? [root] : root.querySelectorAll("[data-cards]");
+    Array.prototype.forEach.call(lists, function (list) {
+      if (list._kvSortable || !list.querySelector("[data-move]")) return;
+      list._kvSortable = window.Sortable.create(list, {
+        group: "board", draggable: "[data-card]", filter: "button, input, a", preventOnFilter: false,
+        forceFallback: true, fallbackTolerance: 4, onEnd: dropped
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { sortable(document); });
+  document.addEventListener("htmx:load", function (e) { sortable(e.detail.elt); });
+
   // The message after a change takes the focus, unless a form was reopened for the next entry.
   function focusFlash() {
     var flash = document.getElementById("flash");

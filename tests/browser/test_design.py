@@ -239,3 +239,55 @@ def test_quick_add_puts_the_task_in_that_column(page: Page, live: LiveServer) ->
     page.locator("#quick-testing").press("Enter")
     expect(page.locator("#column-testing [data-card]", has_text="Try it on a phone")).to_have_count(1)
     expect(page.locator("#quick-testing")).to_be_focused()
+
+
+def _drag(page: Page, source: str, target: str, *, above: bool = True) -> None:
+    """Press on `source`, move in steps to `target` (its upper or lower part), release."""
+    a = page.locator(source).bounding_box()
+    b = page.locator(target).bounding_box()
+    assert a and b
+    page.mouse.move(a["x"] + 10, a["y"] + 10)
+    page.mouse.down()
+    y = b["y"] + (b["height"] * 0.25 if above else b["height"] - 4)
+    page.mouse.move(b["x"] + 20, y, steps=20)
+    page.mouse.move(b["x"] + 22, y + 1, steps=3)
+    page.mouse.up()
+
+
+def test_drag_and_drop_reorders_within_a_column_and_survives_a_reload(page: Page,
+                                                                     live: LiveServer) -> None:
+    w = make_world(live, statuses=("todo", "todo", "todo"))
+    live.login(page.context, w.member)
+    page.goto(f"/projects/{w.project_id}/board")
+    a, b, c = w.tasks
+    _drag(page, f"#task-{c} .meta", f"#task-{a}")
+    expect(page.locator("#column-todo [data-card]").first).to_have_id(f"task-{c}")
+    page.wait_for_function(f"() => !document.querySelector('#task-{c}.sortable-chosen')")
+    for _ in range(50):
+        if order(live, w.project_id) == [c, a, b]:
+            break
+        page.wait_for_timeout(100)
+    assert order(live, w.project_id) == [c, a, b]
+    page.reload()
+    assert shown_order(page) == [c, a, b]
+
+
+def test_drag_and_drop_into_another_column_changes_the_status_there(page: Page,
+                                                                  live: LiveServer) -> None:
+    w = make_world(live, statuses=("todo", "review", "review"))
+    live.login(page.context, w.member)
+    page.goto(f"/projects/{w.project_id}/board")
+    a, b, c = w.tasks
+    _drag(page, f"#task-{a} .meta", f"#task-{c}")  # onto the upper part of c: between b and c
+    expect(page.locator(f"#column-review #task-{a}")).to_have_count(1)
+    expect(page.locator("#count-review")).to_have_text("3")
+    expect(page.locator("#count-todo")).to_have_text("0")
+    for _ in range(50):
+        if order(live, w.project_id, "review") == [b, a, c]:
+            break
+        page.wait_for_timeout(100)
+    assert order(live, w.project_id, "review") == [b, a, c]
+    page.reload()
+    assert shown_order(page, "review") == [b, a, c]
+    with live.db() as db:
+        assert db.get(Task, a).status == "review"
