@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import insert, select
 
 from kanvaro.models import AuditEntry, Task
-from tests.browser.conftest import LiveServer, assert_no_axe_violations, focused
+from tests.browser.conftest import LiveServer, assert_no_axe_violations
 from tests.browser.test_tasks import make_world
 from tests.factories import now
 
@@ -160,7 +160,7 @@ def test_moving_a_card_by_keyboard_takes_at_most_four_keys(page: Page, live: Liv
     assert len(keys) <= 4
     with live.db() as db:
         assert db.get(Task, last).status == "review"
-    assert focused(page)["value"] == "review"
+    expect(page.locator(f"#status-{last} button[value=review]")).to_be_focused()
 
 
 def test_moving_a_card_within_its_column_by_keyboard(page: Page, live: LiveServer) -> None:
@@ -172,7 +172,7 @@ def test_moving_a_card_within_its_column_by_keyboard(page: Page, live: LiveServe
     page.keyboard.press("ArrowRight")  # top -> up
     page.keyboard.press("Enter")
     expect(page.locator("#column-todo [data-card]").nth(1)).to_have_id(f"task-{c}")
-    assert focused(page)["value"] == "up"  # the focus stays with the card's button
+    expect(page.locator(f"#task-{c} [data-move] button[value=up]")).to_be_focused()  # stays
     assert order(live, w.project_id) == [a, c, b]
     with live.db() as db:
         assert db.scalar(select(AuditEntry.entity_id).where(AuditEntry.action == "task.moved")) == c
