@@ -55,6 +55,28 @@ def get_project(ctx: Ctx, project_id: int, *, for_update: bool = False) -> Proje
     return project
 
 
+@dataclass(frozen=True)
+class Deletion:
+    """What deleting a project takes with it: the confirmation page says so."""
+
+    project: Project
+    tasks: int
+    stories: int
+
+
+def deletion(ctx: Ctx, project_id: int) -> Deletion:
+    """The project and what goes with it, for those who may delete it."""
+    from kanvaro.stories.models import Story  # late: stories build on projects
+    from kanvaro.tasks.models import Task
+
+    project = get_project(ctx, project_id)
+    require(ctx.user, "project:delete")
+    count = func.count()
+    tasks = ctx.db.scalar(select(count).select_from(Task).where(Task.project_id == project.id)) or 0
+    stories = ctx.db.scalar(select(count).select_from(Story).where(Story.project_id == project.id)) or 0
+    return Deletion(project, tasks, stories)
+
+
 def project_member_ids(ctx: Ctx, project_id: int) -> list[int]:
     return list(ctx.db.scalars(select(ProjectMember.user_id).where(
         ProjectMember.project_id == project_id, ProjectMember.organization_id == ctx.org_id)))

@@ -14,6 +14,8 @@ ROUTES = [
     Route("/projects/{project_id:id}", views.project_detail, methods=["GET"], name="project"),
     Route("/projects/{project_id:id}", views.project_update, methods=["POST"], name="project_update"),
     Route("/projects/{project_id:id}/edit", views.project_edit, methods=["GET"], name="project_edit"),
+    Route("/projects/{project_id:id}/delete", views.project_delete_page, methods=["GET"],
+          name="project_delete_page"),
     Route("/projects/{project_id:id}/delete", views.project_delete, methods=["POST"],
           name="project_delete"),
 ]

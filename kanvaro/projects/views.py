@@ -103,6 +103,14 @@ def project_update(web: Web, project_id: int) -> Response:
 
 
 @view()
+def project_delete_page(web: Web, project_id: int) -> Response:
+    """The question before a project goes: what it takes with it (decisions.md)."""
+    found = projects.deletion(web.ctx, project_id)
+    return web.render("projects/delete.html", project=found.project, tasks=found.tasks,
+                      stories=found.stories)
+
+
+@view()
 def project_delete(web: Web, project_id: int) -> Response:
     name = actions.delete_project(web.ctx, project_id)
     return web.done(web.url("projects"), f"Project “{name}” deleted, with its tasks and stories.")

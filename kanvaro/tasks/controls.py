@@ -49,16 +49,16 @@ def _form() -> str:
 @cache
 def _move_form() -> str:
     """A card's move buttons (SPEC §10, `view=board`), a format string over `task_id`,
-    `csrf` and `label`; with htmx the answer is the column's cards, swapped in place."""
+    `csrf` and `label`; with htmx the answer is the column's cards, swapped in place. The
+    board draws 200 of them: every byte here is 200 on the page."""
     action = path_format("task_move")
     arrows = {"top": ("⤒", "to the top"), "up": ("↑", "up"), "down": ("↓", "down"),
               "bottom": ("⤓", "to the bottom")}
-    buttons = "".join(f'<button type="submit" name="to" value="{to}" title="Move {words}" '
-                      f'aria-label="Move {words}">{arrow}</button>'
+    buttons = "".join(f'<button name="to" value="{to}" aria-label="Move {words}">{arrow}</button>'
                       for to, (arrow, words) in arrows.items())
+    # hx-target and hx-swap come from the column's list (templates/projects/board.html).
     return (
-        f'<form method="post" action="{action}" class="move" data-move '
-        f'hx-post="{action}" hx-target="closest [data-cards]" hx-swap="innerHTML">'
+        f'<form method="post" action="{action}" class="move" data-move hx-post="{action}">'
         '<input type="hidden" name="csrf_token" value="{csrf}">'
         '<input type="hidden" name="view" value="board">'
         '<span role="toolbar" aria-label="Move task {label}">' + buttons + "</span></form>\n"
@@ -85,9 +85,9 @@ _READONLY = (
 # the control keeps to one line (docs/design.md, "Status control").
 _BUTTONS = {
     pressed: "".join(
-        f'<button type="submit" name="status" value="{value}" '
+        f'<button name="status" value="{value}" '
         f'aria-pressed="{"true" if value == pressed else "false"}" title="{text}">'
-        f'<span class="st-icon st-{value}" aria-hidden="true"></span><span class="lbl">{text}</span></button>'
+        f'<i class="st-icon"></i><span class="lbl">{text}</span></button>'
         for value, text in TASK_STATUSES.items()
     )
     + "\n"

@@ -23,7 +23,7 @@ def pages_of(w: Any) -> list[str]:
     return ["/projects", "/projects/new", f"/projects/{w.project_id}", f"/projects/{w.project_id}/board",
             f"/projects/{w.project_id}/edit", f"/tasks/{first}", f"/tasks/{first}/edit",
             f"/stories/{w.story_id}", f"/stories/{w.story_id}/edit", "/team", "/audit", "/account",
-            "/no/such/page"]
+            f"/projects/{w.project_id}/delete", "/no/such/page"]
 
 
 def order(live: LiveServer, project_id: int, status: str = "todo") -> list[int]:
@@ -56,15 +56,17 @@ def test_every_page_fits_a_phone_without_sideways_scrolling(new_page: Any, live:
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_the_main_pages_are_axe_clean_in_both_themes(new_page: Any, live: LiveServer, scheme: str) -> None:
     w = make_world(live, statuses=("todo", "in-progress", "review", "testing", "completed", "todo"))
-    for viewport in ({"width": 1280, "height": 900}, PHONE):
-        page = new_page(color_scheme=scheme, viewport=viewport)
-        live.login(page.context, w.owner)
-        for url in pages_of(w):
-            page.goto(url)
-            assert_no_axe_violations(page)
-        page.goto("/projects")
-        page.locator("summary", has_text="your menu").click()  # the header menu, open
+    page = new_page(color_scheme=scheme, viewport={"width": 1280, "height": 900})
+    live.login(page.context, w.owner)
+    for url in pages_of(w):
+        page.goto(url)
         assert_no_axe_violations(page)
+    page.set_viewport_size(PHONE)  # the phone layout of the two busiest pages
+    for url in (f"/projects/{w.project_id}", f"/projects/{w.project_id}/board"):
+        page.goto(url)
+        assert_no_axe_violations(page)
+    page.locator("summary", has_text="your menu").click()  # the header menu, open
+    assert_no_axe_violations(page)
 
 
 def test_dark_mode_changes_the_page(new_page: Any, live: LiveServer) -> None:
@@ -291,3 +293,23 @@ def test_drag_and_drop_into_another_column_changes_the_status_there(page: Page,
     assert shown_order(page, "review") == [b, a, c]
     with live.db() as db:
         assert db.get(Task, a).status == "review"
+
+
+@pytest.mark.parametrize("js", [True, False])
+def test_a_project_is_not_deleted_by_one_click(new_page: Any, live: LiveServer, js: bool) -> None:
+    w = make_world(live)
+    page = new_page(java_script_enabled=js)
+    live.login(page.context, w.owner)
+    page.goto(f"/projects/{w.project_id}")
+    page.get_by_role("link", name="Delete project…").click()
+    expect(page).to_have_url(f"{live.url}/projects/{w.project_id}/delete")
+    expect(page.locator("main")).to_contain_text("with 3 tasks and 1 story")
+    with live.db() as db:
+        assert db.scalar(select(Task.id).where(Task.project_id == w.project_id)) is not None
+    if js:
+        assert_no_axe_violations(page)
+    page.get_by_role("button", name="Delete the project and its 3 tasks").click()
+    expect(page).to_have_url(f"{live.url}/projects")
+    expect(page.locator("#flash")).to_have_text("Project “Moonshot” deleted, with its tasks and stories.")
+    with live.db() as db:
+        assert db.scalar(select(Task.id).where(Task.project_id == w.project_id)) is None

@@ -77,7 +77,7 @@ def test_cards_are_keyboard_focusable_links(as_owner, db, ctx, project):
     db.commit()
     page = as_owner.get(f"/projects/{project.id}/board").text
     assert f'<a href="/tasks/{task.id}">' in column(page, "todo")
-    assert '<button type="submit" name="status" value="completed"' in column(page, "todo")
+    assert '<button name="status" value="completed"' in column(page, "todo")
 
 
 def test_overdue_tasks_are_marked_and_completed_ones_are_not(as_owner, db, ctx, project):

@@ -205,9 +205,30 @@ def test_a_404_for_someone_signed_out_offers_login(browser):
     assert r.status_code == 404 and "Log in" in r.text and "Log out" not in r.text
 
 
-def test_a_405_keeps_the_signed_in_header(as_owner, owner, project):
-    r = as_owner.get(f"/projects/{project.id}/delete")
-    assert r.status_code in (404, 405) and owner.name in r.text
+def test_a_405_keeps_the_signed_in_header(as_owner, owner, todo):
+    r = as_owner.get(f"/tasks/{todo[0].id}/status")
+    assert r.status_code == 405 and owner.name in r.text
+
+
+def test_deleting_a_project_asks_first_and_says_what_goes(as_owner, db, project, todo):
+    page = as_owner.get(f"/projects/{project.id}").text
+    assert f'href="/projects/{project.id}/delete"' in page
+    assert f'action="/projects/{project.id}/delete"' not in page  # no one-click delete
+    question = as_owner.get(f"/projects/{project.id}/delete")
+    assert question.status_code == 200
+    assert "with\n    <strong>4 tasks</strong> and\n    <strong>0 stories</strong>" in question.text
+    assert 'name="confirm" value="1"' in question.text
+    assert db.get(type(project), project.id) is not None
+
+
+@pytest.mark.parametrize("role", ["team_member", "viewer"])
+def test_the_delete_question_is_only_for_those_who_may(browser, db, org, project, role):
+    from kanvaro.models import ProjectMember
+    from tests.factories import make_user
+    user = make_user(db, org, role=role)
+    db.add(ProjectMember(organization_id=org.id, project_id=project.id, user_id=user.id))
+    db.commit()
+    assert browser.login_as(user).get(f"/projects/{project.id}/delete").status_code == 403
 
 
 @pytest.mark.parametrize(("host", "port", "url"), [

@@ -290,7 +290,7 @@ def test_detail_shows_the_project(me, project):
     for text in ("Apollo", "Active", "High", "To the moon", "Olive Owner"):
         assert text in r.text
     assert f'href="/projects/{project.id}/edit"' in r.text
-    assert f'action="/projects/{project.id}/delete"' in r.text
+    assert f'href="/projects/{project.id}/delete"' in r.text  # the question first (issue 11)
 
 
 def test_detail_with_htmx_is_a_fragment(me, project):
@@ -453,5 +453,9 @@ def test_delete_of_a_foreign_project_is_404(me, db, foreign, htmx):
     assert count(db, Project) == 1
 
 
-def test_get_on_the_delete_url_is_405(me, project):
-    assert me.get(f"/projects/{project.id}/delete").status_code == 405
+def test_get_on_the_delete_url_asks_and_deletes_nothing(me, db, project):
+    # Was 405; issue 11 made it the question before the POST (docs/decisions.md).
+    r = me.get(f"/projects/{project.id}/delete")
+    assert r.status_code == 200 and "cannot be undone" in r.text
+    db.expire_all()
+    assert db.get(type(project), project.id) is not None
