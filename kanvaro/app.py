@@ -27,9 +27,9 @@ from kanvaro.settings import Settings
 from kanvaro.tasks.controls import TEMPLATE_GLOBALS as TASK_GLOBALS
 from kanvaro.templating import TEMPLATE_DIR, make_env
 from kanvaro.web.errors import error_page
+from kanvaro.web.fallback import routing_error
 from kanvaro.web.state import App
 from kanvaro.web.urls import url_builder
-from kanvaro.web.view import routing_error
 
 log = logging.getLogger("kanvaro")
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"

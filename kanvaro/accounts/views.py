@@ -17,7 +17,8 @@ from kanvaro.accounts.forms import (
 )
 from kanvaro.errors import Invalid
 from kanvaro.inputs import refill
-from kanvaro.web.view import Web, edit_route, view
+from kanvaro.web.shapes import edit_route
+from kanvaro.web.view import Web, view
 
 
 def safe_next(value: str | None, default: str = "/projects") -> str:

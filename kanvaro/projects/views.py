@@ -15,7 +15,8 @@ from kanvaro.stories.queries import project_stories
 from kanvaro.tasks import queries as tasks
 from kanvaro.tasks.forms import TaskForm
 from kanvaro.web.paging import page_href
-from kanvaro.web.view import Web, edit_route, view
+from kanvaro.web.shapes import edit_route
+from kanvaro.web.view import Web, view
 
 
 @view()

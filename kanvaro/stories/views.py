@@ -13,7 +13,8 @@ from kanvaro.stories import queries as stories
 from kanvaro.stories.forms import NewStory, StoryEdit, StoryForm
 from kanvaro.tasks.queries import story_tasks
 from kanvaro.web.flash import Flash
-from kanvaro.web.view import Web, edit_route, view
+from kanvaro.web.shapes import edit_route
+from kanvaro.web.view import Web, view
 
 
 @view()

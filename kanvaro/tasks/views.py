@@ -17,7 +17,8 @@ from kanvaro.tasks import actions
 from kanvaro.tasks import queries as tasks
 from kanvaro.tasks.forms import Move, NewTask, StatusChange, TaskEdit
 from kanvaro.web.flash import Flash
-from kanvaro.web.view import Web, edit_route, view
+from kanvaro.web.shapes import edit_route
+from kanvaro.web.view import Web, view
 
 
 @view()

@@ -21,7 +21,8 @@ from kanvaro.team.forms import (
 )
 from kanvaro.team.rules import can_manage, grantable_roles
 from kanvaro.web.flash import Flash
-from kanvaro.web.view import Web, edit_route, view
+from kanvaro.web.shapes import edit_route
+from kanvaro.web.view import Web, view
 
 
 def _narrow_roles(web: Web, form: Any) -> Any:

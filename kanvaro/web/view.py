@@ -26,7 +26,7 @@ from kanvaro import uow
 from kanvaro.auth import SessionCookie
 from kanvaro.context import Ctx
 from kanvaro.db import is_transient
-from kanvaro.errors import Conflict, Invalid, KanvaroError
+from kanvaro.errors import KanvaroError
 from kanvaro.forms import FormInput
 from kanvaro.htmx import HtmxDetails, details, hx_location, hx_redirect, see_other
 from kanvaro.inputs import Parsed, T, parse
@@ -121,26 +121,6 @@ class Web:
     def current_path(self) -> str:
         """The path of the page an htmx request came from (`HX-Current-URL`), or ""."""
         return urlsplit(self.hx.current_url or "").path
-
-
-def edit_route(
-    web: Web, change: Callable[[], Any], done: Callable[[Any], str],
-    invalid: Callable[[Invalid], Response],
-    conflict: Callable[[Conflict], Response] | None = None,
-    flash: Callable[[Any], Flash | str] | None = None,
-) -> Response:
-    """The shape of every form POST: the action; on success 303 (or HX-Location) to `done`,
-    the next page saying `flash`; on invalid input the page (or its form fragment) again with
-    a 422; on a stale `version` the form with the current values and a 409."""
-    try:
-        result = change()
-    except Invalid as exc:
-        return invalid(exc)
-    except Conflict as exc:
-        if conflict is None:
-            raise
-        return conflict(exc)
-    return web.done(done(result), flash(result) if flash is not None else None)
 
 
 def client_addr(request: Request) -> str:
@@ -312,23 +292,4 @@ def _handle(call: _Call) -> Response:
         return error_page(call.app, request, 500)
 
 
-async def routing_error(app: App, request: Request, status: int) -> Response:
-    """An error page for a request no view took (an unknown address, a method not allowed):
-    with the signed-in header when the session cookie names someone (the actor is read on a
-    request thread; if the database is away, the page goes without it)."""
-    cookie = app.signer.loads(request.cookies.get(SESSION_COOKIE))
-    token, secret = cookie.get("s"), cookie.get("c")
-    if not (isinstance(token, str) and token and isinstance(secret, str)) or status >= 500:
-        return error_page(app, request, status)
-    caller = uow.Caller(SessionCookie(token), request_id(request), client_addr(request))
-    try:
-        actor = await anyio.to_thread.run_sync(
-            lambda: uow.run(app, caller, lambda ctx: ctx.actor, write=False),
-            limiter=app.limiter(False))
-    except Exception as exc:  # noqa: BLE001 (the error page must still be answered)
-        log.warning("request %s: no actor for the error page: %r", request_id(request), exc)
-        actor = None
-    return error_page(app, request, status, actor=actor, csrf_token=mask_csrf(secret))
-
-
-__all__ = ["Web", "client_addr", "edit_route", "origin_ok", "view"]
+__all__ = ["Web", "client_addr", "origin_ok", "view"]

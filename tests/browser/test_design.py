@@ -4,6 +4,8 @@ flash after an invitation, the 404 that keeps the signed-in header, "Add a task"
 
 from __future__ import annotations
 
+import re
+import time
 from typing import Any
 
 import pytest
@@ -30,6 +32,25 @@ def order(live: LiveServer, project_id: int, status: str = "todo") -> list[int]:
     with live.db() as db:
         return list(db.scalars(select(Task.id).where(Task.project_id == project_id, Task.status == status)
                                .order_by(Task.position, Task.number)))
+
+
+def settled_order(live: LiveServer, project_id: int, expected: list[int],
+                  status: str = "todo") -> list[int]:
+    """The column's order in the database once the drop's requests are done (up to 5 s)."""
+    for _ in range(50):
+        found = order(live, project_id, status)
+        if found == expected:
+            break
+        time.sleep(0.1)
+    return found
+
+
+def owner_on_the_project_page(new_page: Any, live: LiveServer, js: bool) -> tuple[Any, Page]:
+    w = make_world(live)
+    page = new_page(java_script_enabled=js)
+    live.login(page.context, w.owner)
+    page.goto(f"/projects/{w.project_id}")
+    return w, page
 
 
 def shown_order(page: Page, status: str = "todo") -> list[int]:
@@ -190,7 +211,7 @@ def test_the_flash_appears_after_an_invitation_and_offers_the_link(page: Page, l
     expect(flash).to_contain_text("Invitation to newcomer@example.com created.")
     expect(flash).to_be_focused()
     expect(page.locator("#invite-link")).to_have_value(
-        __import__("re").compile(r"/invitations/[A-Za-z0-9_-]{20,}$"))
+        re.compile(r"/invitations/[A-Za-z0-9_-]{20,}$"))
 
 
 def test_the_404_keeps_the_signed_in_header(page: Page, live: LiveServer) -> None:
@@ -211,15 +232,12 @@ def test_the_header_menu_works_without_js_and_logs_out(nojs_page: Page, live: Li
     expect(nojs_page.get_by_role("button", name="Log out")).to_be_hidden()
     nojs_page.locator("summary", has_text="your menu").click()
     nojs_page.get_by_role("button", name="Log out").click()
-    expect(nojs_page).to_have_url(__import__("re").compile(r"/login$"))
+    expect(nojs_page).to_have_url(re.compile(r"/login$"))
 
 
 @pytest.mark.parametrize("js", [True, False])
 def test_adding_a_task_keeps_the_title_field_focused(new_page: Any, live: LiveServer, js: bool) -> None:
-    w = make_world(live)
-    page = new_page(java_script_enabled=js)
-    live.login(page.context, w.owner)
-    page.goto(f"/projects/{w.project_id}")
+    _, page = owner_on_the_project_page(new_page, live, js)
     page.get_by_text("Add a task").click()
     page.locator("#title").fill("First of many")
     page.locator("#title").press("Enter")
@@ -265,11 +283,7 @@ def test_drag_and_drop_reorders_within_a_column_and_survives_a_reload(page: Page
     _drag(page, f"#task-{c} .meta", f"#task-{a}")
     expect(page.locator("#column-todo [data-card]").first).to_have_id(f"task-{c}")
     page.wait_for_function(f"() => !document.querySelector('#task-{c}.sortable-chosen')")
-    for _ in range(50):
-        if order(live, w.project_id) == [c, a, b]:
-            break
-        page.wait_for_timeout(100)
-    assert order(live, w.project_id) == [c, a, b]
+    assert settled_order(live, w.project_id, [c, a, b]) == [c, a, b]
     page.reload()
     assert shown_order(page) == [c, a, b]
 
@@ -284,11 +298,7 @@ def test_drag_and_drop_into_another_column_changes_the_status_there(page: Page,
     expect(page.locator(f"#column-review #task-{a}")).to_have_count(1)
     expect(page.locator("#count-review")).to_have_text("3")
     expect(page.locator("#count-todo")).to_have_text("0")
-    for _ in range(50):
-        if order(live, w.project_id, "review") == [b, a, c]:
-            break
-        page.wait_for_timeout(100)
-    assert order(live, w.project_id, "review") == [b, a, c]
+    assert settled_order(live, w.project_id, [b, a, c], "review") == [b, a, c]
     page.reload()
     assert shown_order(page, "review") == [b, a, c]
     with live.db() as db:
@@ -297,10 +307,7 @@ def test_drag_and_drop_into_another_column_changes_the_status_there(page: Page,
 
 @pytest.mark.parametrize("js", [True, False])
 def test_a_project_is_not_deleted_by_one_click(new_page: Any, live: LiveServer, js: bool) -> None:
-    w = make_world(live)
-    page = new_page(java_script_enabled=js)
-    live.login(page.context, w.owner)
-    page.goto(f"/projects/{w.project_id}")
+    w, page = owner_on_the_project_page(new_page, live, js)
     page.get_by_role("link", name="Delete project…").click()
     expect(page).to_have_url(f"{live.url}/projects/{w.project_id}/delete")
     expect(page.locator("main")).to_contain_text("with 3 tasks and 1 story")
