@@ -29,29 +29,87 @@ _PM_UP = {"owner", "admin", "project_manager"}
 _MEMBER_UP = _PM_UP | {"team_member"}
 _ADMIN_UP = {"owner", "admin"}
 
-POLICY: dict[str, frozenset[str]] = {
-    "project:view_all": frozenset(_ADMIN_UP),
-    "project:read": frozenset(_ALL),
-    "project:create": frozenset(_PM_UP),
-    "project:update": frozenset(_PM_UP),
-    "project:manage_team": frozenset(_PM_UP),
-    "project:delete": frozenset(_ADMIN_UP),
-    "task:create": frozenset(_MEMBER_UP),
-    "task:update": frozenset(_MEMBER_UP),
-    "task:change_status": frozenset(_MEMBER_UP),
-    "task:assign": frozenset(_MEMBER_UP),
-    "task:delete": frozenset(_PM_UP),
-    "story:delete": frozenset(_PM_UP),
-    "story:create": frozenset(_MEMBER_UP),
-    "story:update": frozenset(_MEMBER_UP),
-    "user:invite": frozenset(_PM_UP),
-    "user:manage_roles": frozenset(_ADMIN_UP),
-    "user:deactivate": frozenset(_ADMIN_UP),
-    "role:manage": frozenset(_ADMIN_UP),
-    "audit:read": frozenset(_ADMIN_UP),
-    "organization:update": frozenset({"owner"}),
+# The areas the team page groups permissions by, in the order it shows them.
+AREAS: dict[str, str] = {
+    "projects": "Projects",
+    "tasks": "Tasks",
+    "stories": "Stories",
+    "team": "Team",
+    "audit": "Audit log",
+    "organization": "Organization",
 }
+
+
+@dataclass(frozen=True)
+class Permission:
+    """One row of the policy: its code (what forms send and custom roles store), the
+    built-in roles holding it, and how pages name it."""
+
+    code: str
+    roles: frozenset[str]
+    area: str
+    name: str
+    description: str
+
+
+def _p(code: str, roles: set[str], area: str, name: str, description: str) -> Permission:
+    return Permission(code, frozenset(roles), area, name, description)
+
+
+TABLE: tuple[Permission, ...] = (
+    _p("project:view_all", _ADMIN_UP, "projects", "See all projects",
+       "Open every project of the organization, also those one is not a member of."),
+    _p("project:read", _ALL, "projects", "See own projects",
+       "Open the projects one is a member of, with their stories and tasks."),
+    _p("project:create", _PM_UP, "projects", "Create projects",
+       "Start a new project; its creator becomes a member."),
+    _p("project:update", _PM_UP, "projects", "Edit projects",
+       "Change a project's name, description, dates, status and priority."),
+    _p("project:manage_team", _PM_UP, "projects", "Choose project members",
+       "Add people to a project and take them off it."),
+    _p("project:delete", _ADMIN_UP, "projects", "Delete projects",
+       "Delete a project with all its stories and tasks."),
+    _p("task:create", _MEMBER_UP, "tasks", "Add tasks", "Add tasks to a project."),
+    _p("task:update", _MEMBER_UP, "tasks", "Edit tasks",
+       "Change a task's title, description, story, priority, points and due date."),
+    _p("task:change_status", _MEMBER_UP, "tasks", "Change task status",
+       "Change a task's status, and its place on the board."),
+    _p("task:assign", _MEMBER_UP, "tasks", "Assign tasks", "Choose who works on a task."),
+    _p("task:delete", _PM_UP, "tasks", "Delete tasks", "Delete a task for good."),
+    _p("story:delete", _PM_UP, "stories", "Delete stories",
+       "Delete a story; its tasks stay, without a story."),
+    _p("story:create", _MEMBER_UP, "stories", "Add stories", "Add user stories to a project."),
+    _p("story:update", _MEMBER_UP, "stories", "Edit stories",
+       "Change a story's title, description, priority, points and status."),
+    _p("user:invite", _PM_UP, "team", "Invite people",
+       "Invite people to the organization with a role up to one's own, and revoke invitations."),
+    _p("user:manage_roles", _ADMIN_UP, "team", "Change members' roles",
+       "Set the built-in and custom role of members ranked no higher than oneself."),
+    _p("user:deactivate", _ADMIN_UP, "team", "Deactivate members",
+       "Log a member out at once and stop them from logging in."),
+    _p("role:manage", _ADMIN_UP, "team", "Manage custom roles",
+       "Create, edit and delete custom roles."),
+    _p("audit:read", _ADMIN_UP, "audit", "Read the audit log", "See who changed what, and when."),
+    _p("organization:update", {"owner"}, "organization", "Edit the organization",
+       "Change the organization's name and settings."),
+)
+BY_CODE: dict[str, Permission] = {p.code: p for p in TABLE}
+POLICY: dict[str, frozenset[str]] = {p.code: p.roles for p in TABLE}
 PERMISSIONS: tuple[str, ...] = tuple(POLICY)
+
+
+def by_area(codes: Iterable[str] | None = None) -> list[tuple[str, list[Permission]]]:
+    """(area label, its permissions) in AREAS order, of `codes` (unknown ones left out) or of
+    all; areas with none are left out."""
+    wanted = set(BY_CODE) if codes is None else set(codes)
+    return [(label, rows) for area, label in AREAS.items()
+            if (rows := [p for p in TABLE if p.area == area and p.code in wanted])]
+
+
+def permission_name(code: str) -> str:
+    """How pages name a permission: its name, with the code for whoever looks it up."""
+    row = BY_CODE.get(code)
+    return f"{row.name} ({code})" if row else code
 
 
 def role_permissions(role: str) -> frozenset[str]:
@@ -68,14 +126,15 @@ class Actor:
     email: str
     role: str
     permissions: frozenset[str]
+    theme: str = "system"
 
     @classmethod
     def build(
         cls, *, id: int, organization_id: int, name: str, email: str, role: str,
-        custom_permissions: Iterable[str] = (),
+        custom_permissions: Iterable[str] = (), theme: str = "system",
     ) -> Actor:
         perms = role_permissions(role) | (frozenset(custom_permissions) & frozenset(POLICY))
-        return cls(id, organization_id, name, email, role, perms)
+        return cls(id, organization_id, name, email, role, perms, theme)
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions

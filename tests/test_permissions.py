@@ -72,6 +72,16 @@ def test_require_refuses_a_permission_the_table_does_not_know():
         require(actor(O), "project:teleport")
 
 
+def test_every_permission_has_an_area_a_unique_name_and_a_description():
+    from kanvaro.permissions import AREAS, TABLE, by_area
+    assert [p.code for p in TABLE] == list(POLICY)
+    assert all(p.area in AREAS and p.name and p.description.endswith(".") for p in TABLE)
+    assert len({p.name for p in TABLE}) == len(TABLE)
+    assert sorted(p.code for _, rows in by_area() for p in rows) == sorted(POLICY)
+    assert [(area, [p.code for p in rows]) for area, rows in by_area(["audit:read", "zz:unknown"])] \
+        == [("Audit log", ["audit:read"])]
+
+
 # --- over HTTP: each team permission, for every built-in role ----------------------------------
 
 def count(db, model, *where) -> int:

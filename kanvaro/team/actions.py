@@ -14,7 +14,7 @@ from kanvaro.accounts.models import Organization, User, UserSession
 from kanvaro.context import Ctx
 from kanvaro.errors import Forbidden, NotFound, Throttled
 from kanvaro.inputs import Parsed
-from kanvaro.permissions import PERMISSIONS, ROLES, require
+from kanvaro.permissions import PERMISSIONS, ROLES, permission_name, require
 from kanvaro.security import hash_password, prepare_hash
 from kanvaro.team.forms import Acceptance, NewInvitation, RoleChange, RoleDefinition
 from kanvaro.team.models import CustomRole, Invitation
@@ -236,7 +236,8 @@ def _valid_role(ctx: Ctx, sent: Parsed[RoleDefinition], role_id: int | None) -> 
     unknown = [p for p in chosen if p not in PERMISSIONS]
     missing = missing_permissions(ctx.user, [p for p in chosen if p in PERMISSIONS])
     refused = ("Choose permissions from the list." if unknown else
-               "You cannot grant permissions you do not have: " + ", ".join(missing) + "."
+               "You cannot grant permissions you do not have: "
+               + ", ".join(permission_name(p) for p in missing) + "."
                if missing else None)
     value = sent.valid(name=taken, permissions=refused)
     return dataclasses.replace(value, permissions=[p for p in PERMISSIONS if p in chosen])
@@ -269,8 +270,9 @@ def update_custom_role(ctx: Ctx, role_id: int, sent: Parsed[RoleDefinition]) -> 
     return role
 
 
-def delete_custom_role(ctx: Ctx, role_id: int) -> None:
-    """Delete a custom role; members holding it keep only their built-in role."""
+def delete_custom_role(ctx: Ctx, role_id: int) -> tuple[str, int]:
+    """Delete a custom role; members holding it keep only their built-in role. Returns its
+    name and how many members held it (for the flash message)."""
     role = get_custom_role(ctx, role_id)
     require(ctx.user, "role:manage")
     holders = sorted(ctx.db.scalars(select(User.id).where(
@@ -286,3 +288,4 @@ def delete_custom_role(ctx: Ctx, role_id: int) -> None:
     ctx.emit(events.CustomRoleDeleted(role_id, {
         "name": [name, None], "permissions": [permissions, None], "members": [holders, []],
     }))
+    return name, len(holders)

@@ -23,7 +23,7 @@ from kanvaro.forms import (
     text_field,
 )
 from kanvaro.inputs import input_of
-from kanvaro.permissions import PERMISSIONS, ROLES
+from kanvaro.permissions import BY_CODE, PERMISSIONS, ROLES
 
 NO_CUSTOM_ROLE = ("", "None")
 
@@ -71,7 +71,7 @@ class CustomRoleForm(BaseForm):
         "Description", filters=[strip_text], validators=[Length(max=2000), no_control_chars]
     )
     permissions = SelectMultipleField(
-        "Permissions", choices=choices((p, p) for p in PERMISSIONS), validate_choice=False
+        "Permissions", choices=choices((p, BY_CODE[p].name) for p in PERMISSIONS), validate_choice=False
     )
 
 

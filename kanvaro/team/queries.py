@@ -12,13 +12,14 @@ from kanvaro.accounts.actions import email_taken
 from kanvaro.accounts.models import User
 from kanvaro.accounts.queries import org_name
 from kanvaro.context import Ctx
-from kanvaro.errors import NotFound
+from kanvaro.errors import Forbidden, NotFound
 from kanvaro.permissions import require
 from kanvaro.records import EmailOutbox
 from kanvaro.security import token_hash
 from kanvaro.settings import Settings
 from kanvaro.team.forms import CustomRoleForm, InviteForm, MemberRoleForm
 from kanvaro.team.models import CustomRole, Invitation
+from kanvaro.team.rules import can_manage
 
 MAX_TOKEN_LENGTH = 100
 
@@ -122,6 +123,55 @@ def team_data(ctx: Ctx) -> TeamData:
             ).order_by(EmailOutbox.id.desc()).limit(50)  # type: ignore[union-attr]
         ))
     return TeamData(users, custom_roles(ctx), counts, invitations, mails, org_name(ctx))
+
+
+@dataclass(frozen=True)
+class Deactivation:
+    """What deactivating a member changes: the confirmation page says so."""
+
+    user: User
+    open_tasks: int  # assigned to them and not completed: they stay assigned
+    projects: int  # projects they are a member of: they stay listed there
+
+
+def deactivation(ctx: Ctx, user_id: int) -> Deactivation:
+    """The member and what deactivating them touches, for those who may deactivate them."""
+    from kanvaro.projects.models import ProjectMember  # late: the team builds on no area
+    from kanvaro.tasks.models import Task
+
+    user = get_member(ctx, user_id)
+    require(ctx.user, "user:deactivate")
+    if not can_manage(ctx.user, user):
+        raise Forbidden("cannot deactivate oneself or a member ranked above")
+    count = func.count()
+    tasks = ctx.db.scalar(select(count).select_from(Task).where(
+        Task.organization_id == ctx.org_id, Task.assignee_id == user.id,
+        Task.status != "completed")) or 0
+    projects = ctx.db.scalar(select(count).select_from(ProjectMember).where(
+        ProjectMember.organization_id == ctx.org_id, ProjectMember.user_id == user.id)) or 0
+    return Deactivation(user, tasks, projects)
+
+
+@dataclass(frozen=True)
+class RoleDeletion:
+    """What deleting a custom role changes: who holds it, which invitations carry it."""
+
+    role: CustomRole
+    holders: list[str]  # names of the members who lose its permissions
+    invitations: int  # pending invitations that will invite with the built-in role only
+
+
+def role_deletion(ctx: Ctx, role_id: int) -> RoleDeletion:
+    """The custom role and whom deleting it touches, for those who manage roles."""
+    role = get_custom_role(ctx, role_id)
+    require(ctx.user, "role:manage")
+    holders = list(ctx.db.scalars(select(User.name).where(
+        User.organization_id == ctx.org_id, User.custom_role_id == role.id)
+        .order_by(User.name, User.id)))
+    invitations = ctx.db.scalar(select(func.count()).select_from(Invitation).where(
+        Invitation.organization_id == ctx.org_id, Invitation.custom_role_id == role.id,
+        pending_clause(ctx))) or 0
+    return RoleDeletion(role, holders, invitations)
 
 
 @dataclass(frozen=True)

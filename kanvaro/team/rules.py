@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from kanvaro.accounts.models import User
 from kanvaro.context import Ctx
-from kanvaro.permissions import ROLE_RANK, ROLES, Actor
+from kanvaro.permissions import ROLE_RANK, ROLES, Actor, permission_name
 from kanvaro.team.models import CustomRole
 
 
@@ -54,5 +54,5 @@ def check_custom_role(ctx: Ctx, raw: str | None, *,
     missing = missing_permissions(ctx.user, role.permissions)
     if missing and role.id != unchanged_id:
         return role, ("You cannot grant a custom role holding permissions you do not have: "
-                      + ", ".join(missing) + ".")
+                      + ", ".join(permission_name(p) for p in missing) + ".")
     return role, None

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from kanvaro.columns import aware
 from kanvaro.inputs import refill
-from kanvaro.permissions import ROLES
+from kanvaro.permissions import ROLES, by_area
 from kanvaro.team import actions
 from kanvaro.team import queries as team
 from kanvaro.team.forms import (
@@ -54,6 +54,9 @@ def _team_page(
             else:
                 form = team.member_form(ctx, user)
             set_ids(_narrow_roles(web, form), f"member-{user.id}")
+            # Inline in the row: each control, and the error summary, names the person.
+            form.role.label.text = f"Role of {user.name}"
+            form.custom_role.label.text = f"Custom role of {user.name}"
         members.append({"user": user, "custom_role": role_names.get(user.custom_role_id),
                         "form": form,
                         "can_deactivate": actor.can("user:deactivate") and user.is_active
@@ -66,6 +69,7 @@ def _team_page(
                     if role_errors and role_errors[0] == role.id else team.role_form(role))
             set_ids(form, f"role-{role.id}")
         role_rows.append({"role": role, "members": data.role_members.get(role.id, 0), "form": form,  # type: ignore[arg-type]
+                          "permissions": by_area(role.permissions),
                           "open": bool(role_errors and role_errors[0] == role.id)})
     invitations: list[dict[str, Any]] = []
     if actor.can("user:invite"):
@@ -89,7 +93,7 @@ def _team_page(
     return web.render(
         "team/index.html", block=block, http_status=http_status, members=members,
         invitations=invitations, invite=invite_form, custom_roles=role_rows, new_role=role_form,
-        mails=data.mails, org_name=data.org_name, ROLES=ROLES,
+        mails=data.mails, org_name=data.org_name, ROLES=ROLES, permission_areas=by_area(),
     )
 
 
@@ -134,6 +138,12 @@ def member_role(web: Web, user_id: int) -> Response:
 
 
 @view()
+def member_deactivate_page(web: Web, user_id: int) -> Response:
+    """The question before a member is deactivated: what they keep and lose (decisions.md)."""
+    return web.render("team/deactivate.html", found=team.deactivation(web.ctx, user_id))
+
+
+@view()
 def member_deactivate(web: Web, user_id: int) -> Response:
     user = actions.deactivate(web.ctx, user_id)
     return web.done(web.url("team"), f"{user.name} deactivated and logged out.")
@@ -159,9 +169,19 @@ def role_update(web: Web, role_id: int) -> Response:
 
 
 @view()
+def role_delete_page(web: Web, role_id: int) -> Response:
+    """The question before a custom role goes: who loses its permissions (decisions.md)."""
+    found = team.role_deletion(web.ctx, role_id)
+    return web.render("team/role_delete.html", found=found,
+                      permissions=by_area(found.role.permissions))
+
+
+@view()
 def role_delete(web: Web, role_id: int) -> Response:
-    actions.delete_custom_role(web.ctx, role_id)
-    return web.done(web.url("team"), "Custom role deleted.")
+    name, holders = actions.delete_custom_role(web.ctx, role_id)
+    fallback = ("" if not holders else "; its member keeps only their built-in role"
+                if holders == 1 else f"; its {holders} members keep only their built-in role")
+    return web.done(web.url("team"), f"Custom role “{name}” deleted{fallback}.")
 
 
 def _accept_page(web: Web, token: str, form: AcceptForm, http_status: int = 200) -> Response:
