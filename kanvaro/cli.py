@@ -72,11 +72,15 @@ def cmd_create_owner(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from kanvaro.seed import demo
+    from kanvaro.demo import demo
 
     _migrate(settings)
-    email, password = demo(settings)
-    print(f"demo organization ready: log in as {email} with password {password}")
+    login = demo(settings)
+    print(f"demo organization ready: log in as {login.email} with password {login.password}")
+    print("everyone in it has that password:")
+    width = max(len(name) for name, _, _ in login.people)
+    for name, role, email in login.people:
+        print(f"  {name:<{width}}  {role:<15}  {email}")
     return 0
 
 

@@ -106,6 +106,9 @@ def test_demo_fills_an_organization_and_prints_a_working_login(env):
     match = re.search(r"log in as (\S+) with password (\S+)", result.stdout)
     assert match, result.stdout
     email, password = match.groups()
+    people = dict(re.findall(r"^  .+?  (Owner|Admin|Project manager|Team member|Client)\s+(\S+)$",
+                             result.stdout, re.MULTILINE))
+    assert people["Owner"] == email and len(people) == 5, result.stdout
     settings = settings_of(env)
     engine = make_engine(settings.database_url)
     try:
@@ -113,13 +116,22 @@ def test_demo_fills_an_organization_and_prints_a_working_login(env):
             org = db.scalar(select(Organization))
             assert org.name == "Demo Company"
             projects = list(db.scalars(select(Project).where(Project.organization_id == org.id)))
-            assert len(projects) >= 4 and org.project_seq == max(p.number for p in projects)
-            assert db.scalar(select(func.count()).select_from(User)) >= 4
+            assert len(projects) == 4 and org.project_seq == max(p.number for p in projects)
+            assert db.scalar(select(func.count()).select_from(User)) == 6
             assert db.scalar(select(func.count()).select_from(ProjectMember)) >= len(projects)
     finally:
         engine.dispose()
     page = _assert_can_log_in(settings, email, password)
-    assert "Website relaunch" in page
+    assert all(name in page for name in ("Website relaunch", "Mobile app", "Office move"))
+    # Everyone has the printed password; a client sees only the projects they are on.
+    page = _assert_can_log_in(settings, people["Client"], password)
+    assert "Website relaunch" in page and "Office move" not in page
+
+    again = run(env, "demo")
+    assert again.returncode == 0, again.stderr
+    other = re.search(r"log in as (\S+) with password (\S+)", again.stdout).groups()
+    assert other[0] != email
+    assert "Website relaunch" in _assert_can_log_in(settings, *other)
 
 
 def test_create_owner_refuses_an_invalid_email(env):

@@ -1,0 +1,326 @@
+"""`kanvaro demo`: an organization worth looking at, with a history, in one transaction.
+
+The content is kanvaro.demo_data; this module turns it into rows, with dates around today,
+ranks on the board, and the audit entries of how it came about (working hours, oldest first).
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from kanvaro import events
+from kanvaro.accounts.forms import RegisterForm
+from kanvaro.accounts.models import Organization, User
+from kanvaro.context import Ctx
+from kanvaro.db import make_engine, run_in_transaction
+from kanvaro.demo_data import CUSTOM_ROLE, PEOPLE, PROJECTS, DemoProject, Person
+from kanvaro.enums import TASK_STATUSES
+from kanvaro.permissions import ROLES
+from kanvaro.projects.models import Project, ProjectMember
+from kanvaro.security import hash_password
+from kanvaro.seed import add_owner, registration
+from kanvaro.settings import Settings
+from kanvaro.stories.models import Story
+from kanvaro.tasks.models import Task
+from kanvaro.tasks.queries import GAP
+from kanvaro.team.models import CustomRole, Invitation
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    """How to log in to a new demo organization: every person in it has the same password."""
+
+    email: str  # the owner's
+    password: str
+    people: list[tuple[str, str, str]]  # (name, role label, email)
+
+
+def demo(settings: Settings) -> DemoLogin:
+    """A demo organization with six people, four projects and ~150 tasks, in one transaction."""
+    suffix = secrets.token_hex(3)
+    password = secrets.token_urlsafe(9)
+    emails = {p.key: f"{p.name.lower().replace(' ', '.')}+{suffix}@example.com" for p in PEOPLE}
+    owner = PEOPLE[0]
+    form = registration("Demo Company", owner.name, emails[owner.key], password)
+    password_hash = hash_password(password)  # one hash for all: argon2 is slow on purpose
+    engine = make_engine(settings.database_url)
+    try:
+        run_in_transaction(engine, lambda db: _Demo(db, settings, form, password_hash,
+                                                    emails).build())
+    finally:
+        engine.dispose()
+    return DemoLogin(emails[owner.key], password,
+                     [(p.name, ROLES[p.role], emails[p.key]) for p in PEOPLE])
+
+
+class _Clock:
+    """Moments in working hours (09:00-18:00 UTC, Monday to Friday), counted back from now."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.days: list[tuple[datetime, datetime]] = []  # newest first
+        day = now.date()
+        while len(self.days) < 90:
+            start = datetime.combine(day, time(9), UTC)
+            end = min(datetime.combine(day, time(18), UTC), now)
+            if day.weekday() < 5 and end > start:
+                self.days.append((start, end))
+            day -= timedelta(days=1)
+
+    def ago(self, days: float) -> datetime:
+        """The moment `days` working days of 9 hours before now."""
+        left = timedelta(hours=9 * days)
+        for start, end in self.days:
+            if left <= end - start:
+                return (end - left).replace(microsecond=0)
+            left -= end - start
+        return self.days[-1][0]
+
+
+def _status_after(statuses: list[str]) -> str:
+    """A story's status from its tasks'."""
+    if statuses and all(s == "completed" for s in statuses):
+        return "completed"
+    return "todo" if all(s == "todo" for s in statuses) else "in-progress"
+
+
+PRIORITY_WEIGHTS = {"low": 2, "medium": 5, "high": 3, "critical": 1}
+PRIORITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+
+
+class _Demo:
+    """The demo's rows, then its history as audit entries in the order it happened."""
+
+    def __init__(self, db: Session, settings: Settings, form: RegisterForm, password_hash: str,
+                 emails: dict[str, str]) -> None:
+        self.db, self.settings, self.form = db, settings, form
+        self.password_hash, self.emails = password_hash, emails
+        self.rng = random.Random(11)  # the same demo every time, apart from today's date
+        self.clock = _Clock(datetime.now(UTC).replace(microsecond=0))
+        self.today = self.clock.now.date()
+        self.history: list[tuple[datetime, int, events.Event]] = []
+        self.ids: dict[str, int] = {}
+
+    def at(self, ago: float, event: events.Event) -> datetime:
+        when = self.clock.ago(ago)
+        self.history.append((when, len(self.history), event))
+        return when
+
+    def event(self, cls: type[events.Event], entity_id: int | None, changes: dict[str, Any],
+              actor: str, **kwargs: Any) -> events.Event:
+        return cls(entity_id, changes, organization_id=self.org_id, actor_id=self.ids[actor],
+                   **kwargs)
+
+    def build(self) -> None:
+        founded = max(p.started_days_ago for p in PROJECTS) * 5 / 7 + 3
+        self.org_id, self.ids[PEOPLE[0].key] = add_owner(
+            self.db, self.settings, self.form, self.password_hash, self.clock.ago(founded))
+        self.people(founded)
+        for number, project in enumerate(PROJECTS, start=1):
+            self.project(number, project)
+        org = self.db.get(Organization, self.org_id)
+        assert org is not None
+        org.project_seq = len(PROJECTS)
+        self.db.flush()
+        ctx = Ctx(db=self.db, actor=None, now=self.clock.now, settings=self.settings,
+                  request_id="demo")
+        for when, _, event in sorted(self.history, key=lambda h: (h[0], h[1])):
+            ctx.now = when
+            ctx.emit(event)
+
+    def people(self, founded: float) -> None:
+        owner = PEOPLE[0].key
+        name, description, permissions = CUSTOM_ROLE
+        custom = CustomRole(organization_id=self.org_id, name=name, description=description,
+                            permissions=permissions, created_at=self.clock.ago(founded - 1))
+        self.db.add(custom)
+        for i, person in enumerate(PEOPLE[1:], start=1):
+            inviter = "priya" if person.role == "client" else owner
+            sent = founded - 0.1 * i
+            joined = sent - 0.05 - 0.2 * self.rng.random()
+            invitation = Invitation(
+                organization_id=self.org_id, email=self.emails[person.key], role=person.role,
+                token_hash=secrets.token_hex(32), invited_by_id=self.ids.get(inviter),
+                created_at=self.clock.ago(sent), expires_at=self.clock.ago(sent) + timedelta(days=7),
+                accepted_at=self.clock.ago(joined))
+            user = User(organization_id=self.org_id, name=person.name, role=person.role,
+                        email=self.emails[person.key], password_hash=self.password_hash,
+                        created_at=self.clock.ago(joined))
+            self.db.add_all([invitation, user])
+            self.db.flush()
+            assert user.id is not None and invitation.id is not None
+            self.ids[person.key] = user.id
+            self.at(sent, self.event(events.InvitationCreated, invitation.id, {
+                "email": [None, user.email], "role": [None, person.role]}, inviter))
+            self.at(joined, self.event(events.InvitationAccepted, invitation.id, {
+                "email": [None, user.email], "user_id": [None, user.id],
+                "role": [None, person.role]}, person.key))
+        self.db.flush()
+        assert custom.id is not None
+        self.at(founded - 1, self.event(events.CustomRoleCreated, custom.id, {
+            "name": [None, name], "description": [None, description],
+            "permissions": [None, permissions]}, "tom"))
+        for person in PEOPLE:
+            if person.custom_role == name:
+                self.grant(person, custom, founded - 1.1)
+
+    def grant(self, person: Person, custom: CustomRole, ago: float) -> None:
+        user = self.db.get(User, self.ids[person.key])
+        assert user is not None
+        user.custom_role_id = custom.id
+        self.at(ago, self.event(events.RoleChanged, user.id, {"custom_role": [None, custom.name]},
+                                "tom"))
+
+    def project(self, number: int, spec: DemoProject) -> None:
+        started = spec.started_days_ago * 5 / 7
+        members = sorted(self.ids[k] for k in spec.members)
+        row = Project(organization_id=self.org_id, number=number, name=spec.name,
+                      description=spec.description, status=spec.status, priority=spec.priority,
+                      start_date=self.today - timedelta(days=spec.started_days_ago),
+                      end_date=self.today + timedelta(days=spec.ends_in_days),
+                      created_by_id=self.ids[spec.creator], created_at=self.clock.ago(started),
+                      updated_at=self.clock.ago(started), version=2 if spec.was else 1)
+        self.db.add(row)
+        self.db.flush()
+        assert row.id is not None
+        self.db.add_all(ProjectMember(organization_id=self.org_id, project_id=row.id, user_id=uid)
+                        for uid in members)
+        created = {"name": spec.name, "description": spec.description,
+                   "status": spec.was or spec.status, "priority": spec.priority,
+                   "start_date": row.start_date, "end_date": row.end_date}
+        self.at(started, self.event(events.ProjectCreated, row.id, {
+            k: [None, v] for k, v in created.items()} | {"members": [None, members]}, spec.creator))
+        if spec.was:
+            row.updated_at = self.at(4.3, self.event(
+                events.ProjectUpdated, row.id, {"status": [spec.was, spec.status]}, spec.creator))
+        plans: list[_Plan] = []
+        stories: list[tuple[Story, float]] = []
+        for i, (title, (priority, items)) in enumerate(spec.stories.items()):
+            story = Story(organization_id=self.org_id, project_id=row.id, title=title,
+                          priority=priority, created_by_id=self.ids[spec.creator])
+            stories.append((story, started - 0.1 - 0.2 * i))
+            plans += [self.plan(spec, stories[-1][1], item, story) for item in items]
+        self.db.add_all(s for s, _ in stories)
+        self.db.flush()
+        plans += [self.plan(spec, started - 0.1, item, None) for item in spec.loose]
+        self.tasks(row, plans)
+        for story, ago in stories:
+            self.story(row, spec, story, ago, [p for p in plans if p.story is story])
+
+    def plan(self, spec: DemoProject, since: float, item: tuple[str, ...],
+             story: Story | None) -> _Plan:
+        """One task as it is now, and when it was created and moved on (working days ago)."""
+        rng = self.rng
+        status, title, *more = item
+        steps = list(TASK_STATUSES).index(status)
+        share = rng.uniform(0.4, 0.95) if status == "completed" else rng.uniform(0.02, 0.9)
+        born = since * share
+        moments = sorted((rng.uniform(0.01, born - 0.01) for _ in range(steps)), reverse=True)
+        done = status == "completed"
+        assignee = None if not done and rng.random() < 0.08 else rng.choice(spec.assignees)
+        by = assignee or spec.creator
+        task = Task(
+            organization_id=self.org_id, project_id=0, number=0, title=title,
+            description=more[0] if more else "",
+            assignee_id=self.ids[assignee] if assignee else None,
+            priority=rng.choices(list(PRIORITY_WEIGHTS), list(PRIORITY_WEIGHTS.values()))[0],
+            story_points=rng.choice([1, 2, 3, 3, 5, 5, 8, None]), status=status,
+            created_by_id=None, version=1 + steps,
+            created_at=self.clock.ago(born),
+            updated_at=self.clock.ago(moments[-1] if moments else born),
+            completed_at=self.clock.ago(moments[-1]) if done else None)
+        task.due_date = self.due(task.completed_at.date() if task.completed_at else None)
+        creator = spec.creator if rng.random() < 0.6 else by
+        plan = _Plan(task, story, born, moments, creator, by)
+        if task.due_date and not done and rng.random() < 0.15:  # postponed once
+            plan.first_due = task.due_date - timedelta(days=rng.choice([3, 7, 14]))
+            plan.postponed = rng.uniform(0.01, born - 0.01)
+            task.version += 1
+        return plan
+
+    def due(self, completed: date | None) -> date | None:
+        """A due date around today: some overdue, some today, most in the coming weeks."""
+        r, rng = self.rng.random(), self.rng
+        if completed is not None:
+            return None if r < 0.3 else completed + timedelta(days=rng.randint(-2, 6))
+        if r < 0.15:
+            return None
+        days = (rng.randint(-9, -1) if r < 0.32 else 0 if r < 0.4 else rng.randint(1, 7)
+                if r < 0.65 else rng.randint(8, 35))
+        return self.today + timedelta(days=days)
+
+    def tasks(self, project: Project, plans: list[_Plan]) -> None:
+        """Numbered in the order they were created, ranked in each column, with their history."""
+        plans.sort(key=lambda p: -p.born)
+        for number, plan in enumerate(plans, start=1):
+            plan.task.number, plan.task.project_id = number, project.id  # type: ignore[assignment]
+            plan.task.story_id = plan.story.id if plan.story else None
+            plan.task.created_by_id = self.ids[plan.creator]
+        for status in TASK_STATUSES:
+            column = [p.task for p in plans if p.task.status == status]
+            if status == "completed":
+                column.sort(key=lambda t: t.completed_at, reverse=True)  # type: ignore[arg-type, return-value]
+            else:
+                column.sort(key=lambda t: (PRIORITY_RANK[t.priority], t.due_date or date.max, t.number))
+            for rank, task in enumerate(column, start=1):
+                task.position = rank * GAP
+        self.db.add_all(p.task for p in plans)
+        self.db.flush()
+        project.task_seq = len(plans)
+        for plan in plans:
+            t = plan.task
+            values = {"title": t.title, "description": t.description, "story_id": t.story_id,
+                      "assignee_id": t.assignee_id, "priority": t.priority,
+                      "story_points": t.story_points, "due_date": plan.first_due or t.due_date}
+            changes = {k: [None, v] for k, v in values.items() if v not in (None, "")}
+            self.at(plan.born, self.event(
+                events.TaskCreated, t.id, changes | {"number": [None, f"{project.number}.{t.number}"]}, plan.creator,
+                project_id=project.id))
+            statuses = list(TASK_STATUSES)
+            for step, ago in enumerate(plan.moments):
+                self.at(ago, self.event(
+                    events.TaskStatusChanged, t.id, {"status": statuses[step:step + 2]},
+                    plan.by, project_id=project.id))
+            if plan.postponed is not None:
+                self.at(plan.postponed, self.event(
+                    events.TaskUpdated, t.id, {"due_date": [plan.first_due, t.due_date]},
+                    plan.by, project_id=project.id))
+
+    def story(self, project: Project, spec: DemoProject, story: Story, ago: float,
+              plans: list[_Plan]) -> None:
+        story.story_points = sum(p.task.story_points or 0 for p in plans) or None
+        story.created_at = story.updated_at = self.clock.ago(ago)
+        created = {"title": story.title, "priority": story.priority, "status": "todo",
+                   "story_points": story.story_points}
+        self.at(ago, self.event(events.StoryCreated, story.id, {
+            k: [None, v] for k, v in created.items() if v is not None}, spec.creator,
+            project_id=project.id))
+        status = _status_after([p.task.status for p in plans])
+        steps = []
+        if status != "todo":  # when its first task started, and when its last one was done
+            steps.append(("todo", "in-progress", max(p.moments[0] for p in plans if p.moments)))
+        if status == "completed":
+            steps.append(("in-progress", "completed", min(p.moments[-1] for p in plans)))
+        for before, after, when in steps:
+            story.status, story.version = after, story.version + 1
+            story.updated_at = self.at(when, self.event(
+                events.StoryUpdated, story.id, {"status": [before, after]}, spec.creator,
+                project_id=project.id))
+
+
+@dataclass
+class _Plan:
+    task: Task
+    story: Story | None
+    born: float  # working days ago
+    moments: list[float]  # when it moved on to each next status, oldest first
+    creator: str
+    by: str  # who moved it on
+    first_due: date | None = None
+    postponed: float | None = None
