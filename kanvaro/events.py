@@ -59,6 +59,10 @@ class SessionsEnded(Event):
     action, entity_type = "user.sessions_ended", "user"
 
 
+class ThemeChanged(Event):
+    action, entity_type = "user.theme_changed", "user"
+
+
 class RoleChanged(Event):
     action, entity_type = "user.role_changed", "user"
 

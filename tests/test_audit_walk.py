@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 import kanvaro
 from kanvaro import audit
 from kanvaro.accounts import actions as auth
-from kanvaro.accounts.forms import Credentials, PasswordChange, Registration
+from kanvaro.accounts.forms import Credentials, PasswordChange, Registration, ThemeChoice
 from kanvaro.errors import Invalid
 from kanvaro.inputs import parse
 from kanvaro.models import AuditEntry, CustomRole, Invitation, Story, Task, User
@@ -220,6 +220,8 @@ CASES: dict[str, list[Case]] = {
     ],
     "auth.logout": [Case("user.logged_out", "user", _logout)],
     "auth.change_password": [Case("user.password_changed", "user", _password_change)],
+    "auth.change_theme": [Case("user.theme_changed", "user", lambda w: (
+        auth.change_theme(w.ctx(w.member), parse(ThemeChoice, {"theme": "dark"})), w.member.id)[1])],
     "auth.end_other_sessions": [Case("user.sessions_ended", "user", lambda w: (
         auth.end_other_sessions(w.ctx(w.member), None), w.member.id)[1])],
     "projects.create_project": [Case("project.created", "project", lambda w: projects.create_project(

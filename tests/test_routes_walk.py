@@ -46,6 +46,7 @@ PERMISSION_FREE = {
     "/logout": "ends one's own session only",
     "/account/password": "changes one's own password: the current password is the check",
     "/account/sessions/end-others": "ends one's own other sessions only",
+    "/account/theme": "sets one's own theme only",
     "/invitations/{token}": "the invited person has no account yet: the secret token is the check",
 }
 
@@ -161,6 +162,7 @@ POSTS: dict[str, Payload] = {
     "/account/password": lambda w: {"current_password": "correct horse battery",
                                     "new_password": "another long password"},
     "/account/sessions/end-others": lambda w: {},
+    "/account/theme": lambda w: {"theme": "dark"},
     "/projects": lambda w: {"name": "Walked", "status": "planning", "priority": "low"},
     "/projects/{project_id}": lambda w: [
         ("name", "Renamed"), ("status", "active"), ("priority", "high"),
@@ -353,7 +355,7 @@ def test_post_route_checks_a_permission_in_an_action_and_refusals_write_nothing(
 def test_permission_free_post_routes_work_without_a_permission(path, worlds, browser, engine, recorded):
     """They are free of permission checks on purpose: each works for someone who holds none."""
     alpha, _ = worlds
-    if path in ("/logout", "/account/password", "/account/sessions/end-others"):
+    if path in ("/logout", "/account/password", "/account/sessions/end-others", "/account/theme"):
         browser.login_as(alpha.users["viewer"])
     before = dump(engine)
     response = browser.post(alpha.url(path), POSTS[path](alpha))
@@ -379,7 +381,7 @@ def test_the_post_routes_that_hash_passwords_run_on_the_password_threads(
     monkeypatch.setattr(security, "_hasher", Recording())
     if path not in PERMISSION_FREE:
         browser.login_as(alpha.owner)
-    elif path in ("/logout", "/account/password"):
+    elif path in ("/logout", "/account/password", "/account/theme"):
         browser.login_as(alpha.users["viewer"])
     response = browser.post(alpha.url(path), POSTS[path](alpha))
     assert response.status_code == 303, f"POST {path} -> {response.status_code}"
@@ -401,3 +403,43 @@ def test_no_get_route_writes(worlds, browser, engine, app):
             response = browser.get(alpha.url(path))
             assert response.status_code in (200, 303), f"GET {path} -> {response.status_code}"
         assert changed_tables(before, dump(engine)) == []
+
+
+# --------------------------------------------------------------------------- the questions
+
+# GET pages that ask before the destructive POST of the same address (issue 11, docs/decisions.md):
+# found in the route table, so a new one is walked here as soon as it exists.
+QUESTIONS = sorted({
+    plain_path(r.path) for r in route_table.ROUTES
+    if isinstance(r, Route) and "GET" in (r.methods or ())
+    and r.path.rsplit("/", 1)[-1] in ("delete", "deactivate")
+    and any(isinstance(o, Route) and o.path == r.path and "POST" in (o.methods or ())
+            for o in route_table.ROUTES)
+})
+
+
+def test_the_question_pages_are_found():
+    assert {"/projects/{project_id}/delete", "/team/members/{user_id}/deactivate",
+            "/team/roles/{role_id}/delete"} <= set(QUESTIONS)
+
+
+@pytest.mark.parametrize("path", QUESTIONS)
+def test_a_question_page_asks_only_those_its_post_lets_through(path, worlds, browser, engine, recorded):
+    """The same permission as its POST (403 for the roles lacking it), and 404 across tenants."""
+    alpha, beta = worlds
+    browser.login_as(alpha.owner)
+    recorded.clear()
+    assert browser.get(alpha.url(path)).status_code == 200
+    asked = {p for _, p in recorded}
+    recorded.clear()
+    assert browser.post(alpha.url(path), POSTS[path](alpha)).status_code == 303
+    needed = {p for m, p in recorded if m.endswith(".actions")}
+    assert needed and needed <= asked, f"GET {path} checks {asked}, its POST {needed}"
+
+    for role in [r for r in ROLES if not needed <= role_permissions(r)]:
+        browser.login_as(beta.users[role])
+        response = browser.get(beta.url(path))
+        assert response.status_code == 403, f"{role}: GET {path} -> {response.status_code}"
+
+    browser.login_as(alpha.owner)  # the other organization's ids
+    assert browser.get(beta.url(path)).status_code == 404

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 
 from kanvaro import events
-from kanvaro.accounts.forms import Credentials, PasswordChange, Registration
+from kanvaro.accounts.forms import Credentials, PasswordChange, Registration, ThemeChoice
 from kanvaro.accounts.models import LoginAttempt, Organization, User, UserSession
 from kanvaro.context import Ctx
 from kanvaro.errors import Forbidden, Invalid, Throttled
@@ -228,6 +228,15 @@ def change_password(ctx: Ctx, sent: Parsed[PasswordChange], session_token: str |
     ended = ctx.db.execute(others).rowcount
     ctx.db.flush()
     ctx.emit(events.PasswordChanged(user.id, {"other_sessions_ended": [None, ended]}))
+
+
+def change_theme(ctx: Ctx, sent: Parsed[ThemeChoice]) -> None:
+    """The person's own light, dark or as-the-device-is choice; it changes no one else's page."""
+    value = sent.valid()
+    before = ctx.user.theme
+    ctx.db.execute(update(User).where(User.id == ctx.user.id, User.organization_id == ctx.org_id)
+                   .values(theme=value.theme))
+    ctx.emit(events.ThemeChanged(ctx.user.id, {"theme": [before, value.theme]}))
 
 
 def end_other_sessions(ctx: Ctx, session_token: str | None) -> int:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from wtforms import HiddenField, PasswordField, StringField
+from wtforms import HiddenField, PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from kanvaro.forms import (
     BaseForm,
+    choices,
     email_field,
     lower,
     new_password_field,
@@ -43,6 +44,14 @@ class PasswordForm(BaseForm):
     new_password = new_password_field("New password", "Choose a new password.")
 
 
+THEMES = {"system": "As the device is set", "light": "Light", "dark": "Dark"}
+
+
+class ThemeForm(BaseForm):
+    theme = RadioField("Theme", choices=choices(THEMES), default="system",
+                       validators=[InputRequired("Choose a theme.")])
+
+
 # -- what the actions take (kanvaro.inputs) --------------------------------------------
 
 @input_of(RegisterForm, "POST /register")
@@ -63,3 +72,8 @@ class Credentials:
 class PasswordChange:
     current_password: str
     new_password: str
+
+
+@input_of(ThemeForm, "POST /account/theme")
+class ThemeChoice:
+    theme: str

@@ -31,6 +31,8 @@ class User(SQLModel, table=True):
         default=None, foreign_key="custom_role.id", ondelete="SET NULL"
     )
     is_active: bool = Field(default=True)
+    # "system" follows the browser's prefers-color-scheme; "light" or "dark" overrides it.
+    theme: str = Field(default="system", max_length=8, sa_column_kwargs={"server_default": "system"})
     created_at: datetime = when()
 
 

@@ -14,6 +14,8 @@ from kanvaro.accounts.forms import (
     PasswordForm,
     RegisterForm,
     Registration,
+    ThemeChoice,
+    ThemeForm,
 )
 from kanvaro.errors import Invalid
 from kanvaro.inputs import refill
@@ -86,11 +88,17 @@ def logout(web: Web) -> Response:
     return web.done(web.url("login"))
 
 
+def account(web: Web, block: str, *, http_status: int = 200, **context: object) -> Response:
+    """The account page, or one of its blocks, with each form as sent or fresh."""
+    context.setdefault("form", PasswordForm())
+    context.setdefault("theme_form", ThemeForm(data={"theme": web.ctx.user.theme}))
+    return web.render("auth/account.html", block=block, http_status=http_status, **context)
+
+
 @view()
 def account_page(web: Web) -> Response:
     ended = web.request.query_params.get("ended", "")
-    return web.render("auth/account.html", block="form", form=PasswordForm(),
-                      changed=web.request.query_params.get("changed") == "1",
+    return account(web, "form", changed=web.request.query_params.get("changed") == "1",
                       ended=int(ended) if ended.isdigit() and len(ended) < 6 else None)
 
 
@@ -99,9 +107,19 @@ def password_change(web: Web) -> Response:
     return edit_route(
         web, lambda: actions.change_password(web.ctx, web.sent(PasswordChange), web.session_token),
         lambda _: web.url("account") + "?changed=1",
-        lambda exc: web.render("auth/account.html", block="form", http_status=422,
-                               form=refill(PasswordForm(web.data()), exc.errors)),
+        lambda exc: account(web, "form", http_status=422,
+                            form=refill(PasswordForm(web.data()), exc.errors)),
     )
+
+
+@view()
+def theme_change(web: Web) -> Response:
+    try:
+        actions.change_theme(web.ctx, web.sent(ThemeChoice))
+    except Invalid as exc:
+        return account(web, "theme", http_status=422,
+                       theme_form=refill(ThemeForm(web.data()), exc.errors))
+    return web.done(web.url("account"), flash="Theme saved.")
 
 
 @view()

@@ -71,3 +71,36 @@ def test_the_account_page_is_axe_clean_and_fits_a_phone(new_page: Any, live: Liv
         .filter(e => e.getBoundingClientRect().right > 390)
         .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : ''))""")
     assert wide == [], f"past 390 px on /account: {wide}"
+
+
+def _background(page: Page) -> str:
+    return page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
+
+
+@pytest.mark.parametrize("js", [True, False])
+def test_a_theme_chosen_at_account_overrides_the_device(new_page: Any, live: LiveServer,
+                                                        js: bool) -> None:
+    """Issue 11: a person's choice wins over prefers-color-scheme, on every page, and stays."""
+    _, owner = owner_of_new_org(live)
+    page = new_page(color_scheme="light", java_script_enabled=js)
+    live.login(page.context, owner)
+    page.goto("/projects")
+    light = _background(page)
+    page.goto("/account")
+    page.get_by_role("radio", name="Dark").check()
+    page.get_by_role("button", name="Save theme").click()
+    expect(page.get_by_role("status").filter(has_text="Theme saved.")).to_be_visible()
+    expect(page.get_by_role("radio", name="Dark")).to_be_checked()
+    page.goto("/projects")
+    dark = _background(page)
+    assert dark != light, (light, dark)
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    if js:
+        assert_no_axe_violations(page)
+    # "As the device is set" follows the device again.
+    page.goto("/account")
+    page.get_by_role("radio", name="As the device is set").check()
+    page.get_by_role("button", name="Save theme").click()
+    expect(page.get_by_role("status").filter(has_text="Theme saved.")).to_be_visible()
+    page.goto("/projects")
+    assert _background(page) == light

@@ -26,7 +26,7 @@ UNIVERSAL_BODY = {
     "email": "newcomer@example.com", "version": "1", "story_points": "3",
     "permissions": "task:create", "password": "a long enough password",
     "current_password": "correct horse battery", "new_password": "another long password",
-    "to": "bottom", "view": "board",
+    "to": "bottom", "view": "board", "theme": "dark",
 }
 
 

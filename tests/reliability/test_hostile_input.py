@@ -272,6 +272,11 @@ def check_password(w: World, db: Session, pairs: list[tuple[str, str]], row: dic
     db.commit()
 
 
+def check_theme(w: World, db: Session, pairs: list[tuple[str, str]], row: dict[str, Any]) -> None:
+    user = db.get(User, w.owner.id)
+    assert user is not None and user.theme == first(pairs, "theme")
+
+
 def no_check(w: World, db: Session, pairs: list[tuple[str, str]], row: dict[str, Any]) -> None:
     pass
 
@@ -404,6 +409,10 @@ FORMS: dict[str, FormSpec] = {
         fields=lambda w, db: {"current_password": st.sampled_from([PASSWORD, "wrong password"]),
                               "new_password": st.text(min_size=10, max_size=40)},
         check=check_password, table=None),
+    "theme": FormSpec(
+        url=lambda w, db: "/account/theme",
+        fields=lambda w, db: {"theme": st.sampled_from(["system", "light", "dark"])},
+        check=check_theme, table=User),
     "task list filters": FormSpec(
         url=lambda w, db: f"/projects/{w.project_id}", method="GET", check=no_check,
         fields=lambda w, db: {"q": texts(), "status": st.sampled_from(list(TASK_STATUSES)),

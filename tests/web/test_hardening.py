@@ -224,3 +224,21 @@ def test_log_out_everywhere_ends_the_other_sessions_and_keeps_this_one(app, sett
     assert here.get("/projects").status_code == 200
     entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "user.sessions_ended"))
     assert entry is not None and entry.changes == {"sessions_ended": [None, 2]}
+
+
+# --- issue 11: the theme is one's own -------------------------------------------------
+
+def test_the_theme_is_saved_for_the_person_and_marks_their_pages(app, settings, engine, owner, db):
+    here = browser_from(app, settings, engine, "127.0.0.1").login_as(owner)
+    assert "data-theme" not in here.get("/projects").text.split(">", 2)[1]
+    r = here.post("/account/theme", {"theme": "dark"})
+    assert r.status_code == 303 and r.headers["location"] == "/account"
+    db.rollback()
+    assert db.scalar(select(User.theme).where(User.id == owner.id)) == "dark"
+    assert '<html lang="en" data-theme="dark">' in here.get("/projects").text
+    entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "user.theme_changed"))
+    assert entry is not None and entry.changes == {"theme": ["system", "dark"]}
+    refused = here.post("/account/theme", {"theme": "purple"})
+    assert refused.status_code == 422 and "Not a valid choice" in refused.text
+    db.rollback()
+    assert db.scalar(select(User.theme).where(User.id == owner.id)) == "dark"
