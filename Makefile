@@ -8,9 +8,9 @@ PORT ?= 8000
 APT := apt-get -o DPkg::Lock::Timeout=600 -y -q
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: install run test test-deps system-deps test-sqlite test-postgres test-browser fuzz bench soak lint clean
+.PHONY: install run test test-deps system-deps test-sqlite test-postgres test-browser fuzz bench soak screenshots lint clean
 
-install: $(VENV)/.installed static/vendor/htmx.min.js static/vendor/Sortable.min.js
+install: $(VENV)/.installed static/vendor/htmx.min.js static/vendor/Sortable.min.js static/vendor/icons.svg
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ static/vendor/htmx.min.js: node_modules/.installed
 static/vendor/Sortable.min.js: node_modules/.installed
 	mkdir -p static/vendor
 	cp node_modules/sortablejs/Sortable.min.js static/vendor/Sortable.min.js
+
+static/vendor/icons.svg: node_modules/.installed kanvaro/icons.py
+	$(PYTHON) -m kanvaro.icons node_modules/lucide-static/icons $@
 
 run: install
 	$(BIN)/kanvaro serve --host $(HOST) --port $(PORT)
@@ -75,6 +78,10 @@ $(VENV)/.bench-installed: $(VENV)/.test-installed
 # Not part of `make test`: 7 to 12 minutes, rewrites its part of bench/README.md, fails on a missed target.
 bench: test-deps $(VENV)/.bench-installed
 	$(BIN)/python bench/run.py
+
+# Not part of `make test`: the demo in Chromium as PNGs in docs/screenshots/ (about a minute).
+screenshots: test-deps
+	$(BIN)/python tools/screenshots.py
 
 # Load and faults, about 6 minutes; not part of `make test`. The table goes to bench/README.md.
 soak: test-deps

@@ -206,9 +206,59 @@
     navigator.clipboard.writeText(field.value).then(function () { announce("Invitation link copied."); });
   });
 
-  // Confirm destructive actions when JavaScript is on; without it the form posts directly.
-  document.addEventListener("submit", function (e) {
-    var message = e.target.getAttribute && e.target.getAttribute("data-confirm");
-    if (message && !window.confirm(message)) e.preventDefault();
+  // Times in the reader's own zone; without JavaScript they stay in UTC, which they say.
+  var stamp = window.Intl && new Intl.DateTimeFormat(undefined, {dateStyle: "medium", timeStyle: "short"});
+  function localTimes(root) {
+    if (!stamp || !root.querySelectorAll) return;
+    root.querySelectorAll("time[data-local]").forEach(function (t) {
+      var d = new Date(t.getAttribute("datetime"));
+      if (isNaN(d.getTime())) return;
+      t.title = t.textContent;
+      t.textContent = stamp.format(d);
+      t.removeAttribute("data-local");
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { localTimes(document); });
+  document.addEventListener("htmx:load", function (e) { localTimes(e.detail.elt); });
+
+  // A destructive action's link leads to a page that asks first (it works without
+  // JavaScript); with it, the page's question opens in a <dialog> over this page instead.
+  var opener = null;
+  function dialog() {
+    var d = document.getElementById("confirm-dialog");
+    if (d) return d;
+    d = document.createElement("dialog");
+    d.id = "confirm-dialog";
+    d.className = "dialog";
+    d.addEventListener("close", function () {
+      d.replaceChildren();
+      if (opener) opener.focus();
+    });
+    document.body.appendChild(d);
+    return d;
+  }
+  document.addEventListener("click", function (e) {
+    var close = e.target.closest && e.target.closest("#confirm-dialog [data-dialog-close]");
+    if (close) { e.preventDefault(); e.stopPropagation(); dialog().close(); return; }
+    var link = e.target.closest && e.target.closest("a[data-dialog]");
+    if (!link || e.ctrlKey || e.metaKey || e.shiftKey || e.button) return;
+    e.preventDefault();
+    e.stopPropagation();  // before hx-boost takes the click
+    fetch(link.href, {credentials: "same-origin"}).then(function (r) {
+      if (!r.ok) throw new Error(r.status);
+      return r.text();
+    }).then(function (html) {
+      var question = new DOMParser().parseFromString(html, "text/html").querySelector("section.confirm");
+      if (!question) throw new Error("no question");
+      var d = dialog();
+      opener = link;
+      d.replaceChildren(document.importNode(question, true));
+      var title = d.querySelector("h1, h2");
+      if (title && title.id) d.setAttribute("aria-labelledby", title.id);
+      if (window.htmx) htmx.process(d);
+      d.showModal();
+      var keep = d.querySelector("[data-dialog-close]");
+      if (keep) keep.focus();
+    }).catch(function () { window.location.href = link.href; });
   }, true);
 })();

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
-from kanvaro.models import AuditEntry, Task
+from kanvaro.models import AuditEntry, Task, User
 from tests.browser.conftest import LiveServer, assert_no_axe_violations
 from tests.browser.test_tasks import make_world
 from tests.factories import now
@@ -62,12 +62,21 @@ def shown_order(page: Page, status: str = "todo") -> list[int]:
 def test_every_page_fits_a_phone_without_sideways_scrolling(new_page: Any, live: LiveServer,
                                                             scheme: str) -> None:
     w = make_world(live)
+    with live.db() as db:  # a long name must not squeeze the header links apart
+        db.execute(update(User).where(User.id == w.owner.id).values(name="Maya Lindqvist"))
+        db.commit()
     page = new_page(viewport=PHONE, color_scheme=scheme)
     live.login(page.context, w.owner)
     for url in pages_of(w):
         page.goto(url)
         width = page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= 390, f"{url} is {width} px wide at 390 ({scheme})"
+        broken = page.evaluate("""() => [...document.querySelectorAll('.site-header ul a')]
+            .filter(a => [...a.childNodes].some(n => { if (n.nodeType !== 3 || !n.data.trim()) return false;
+                           const r = document.createRange(); r.selectNodeContents(n);
+                           return r.getClientRects().length > 1; }))
+            .map(a => a.textContent.trim())""")
+        assert broken == [], f"{url}: header links broken over lines at 390: {broken}"
     anonymous = new_page(viewport=PHONE, color_scheme=scheme)
     for url in ("/login", "/register"):
         anonymous.goto(url)
@@ -308,13 +317,26 @@ def test_drag_and_drop_into_another_column_changes_the_status_there(page: Page,
 @pytest.mark.parametrize("js", [True, False])
 def test_a_project_is_not_deleted_by_one_click(new_page: Any, live: LiveServer, js: bool) -> None:
     w, page = owner_on_the_project_page(new_page, live, js)
-    page.get_by_role("link", name="Delete project…").click()
-    expect(page).to_have_url(f"{live.url}/projects/{w.project_id}/delete")
-    expect(page.locator("main")).to_contain_text("with 3 tasks and 1 story")
+    link = page.get_by_role("link", name="Delete project…")
+    link.click()
+    if js:  # the question opens in a dialog over the page, the safe answer focused
+        expect(page).to_have_url(f"{live.url}/projects/{w.project_id}")
+        asking = page.get_by_role("dialog", name=re.compile("Delete project"))
+        expect(asking).to_contain_text("with 3 tasks and 1 story")
+        expect(asking.get_by_role("link", name="Keep it")).to_be_focused()
+        assert_no_axe_violations(page)
+        page.keyboard.press("Escape")
+        expect(asking).to_be_hidden()
+        expect(link).to_be_focused()
+        link.click()
+        page.get_by_role("dialog").get_by_role("link", name="Keep it").click()
+        expect(page.get_by_role("dialog")).to_be_hidden()
+        link.click()
+    else:
+        expect(page).to_have_url(f"{live.url}/projects/{w.project_id}/delete")
+        expect(page.locator("main")).to_contain_text("with 3 tasks and 1 story")
     with live.db() as db:
         assert db.scalar(select(Task.id).where(Task.project_id == w.project_id)) is not None
-    if js:
-        assert_no_axe_violations(page)
     page.get_by_role("button", name="Delete the project and its 3 tasks").click()
     expect(page).to_have_url(f"{live.url}/projects")
     expect(page.locator("#flash")).to_have_text("Project “Moonshot” deleted, with its tasks and stories.")

@@ -40,6 +40,10 @@ INVITE_EMAIL = "o'neil&amp{{7*7}}`=x@example.com"
 JS_URL = "javascript:alert(document.cookie)"
 
 
+# Our own icons (templating.icon) are the one <svg> a page may hold: exactly these attributes.
+ICON = [("class", "icon"), ("aria-hidden", "true"), ("focusable", "false")]
+
+
 class Audit(HTMLParser):
     """Collects what would execute in a page."""
 
@@ -51,8 +55,10 @@ class Audit(HTMLParser):
         values = dict(attrs)
         if tag == "script" and not (values.get("src") or "").startswith("/static/"):
             self.problems.append(f"inline or foreign <script {attrs}>")
-        if tag in ("img", "svg", "iframe", "object", "embed"):
+        if tag in ("img", "svg", "iframe", "object", "embed") and attrs != ICON:
             self.problems.append(f"<{tag} {attrs}>")
+        if tag == "use" and not (values.get("href") or "").startswith("/static/vendor/icons.svg"):
+            self.problems.append(f"<use {attrs}>")
         for name, value in attrs:
             if name.startswith(("on", "hx-on")):
                 self.problems.append(f"<{tag} {name}={value!r}>")
