@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections import OrderedDict
+from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
+from threading import Lock
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -12,6 +15,7 @@ from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
 from kanvaro.enums import PRIORITIES, PROJECT_STATUSES, STORY_STATUSES, TASK_STATUSES
+from kanvaro.icons import ICONS
 from kanvaro.permissions import ROLES
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -19,6 +23,82 @@ TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 def _date(value: date | datetime | None, fmt: str = "%Y-%m-%d") -> str:
     return value.strftime(fmt) if value else ""
+
+
+def moment(value: datetime | None) -> Markup:
+    """A point in time in UTC, marked for kanvaro.js to show in the reader's own zone."""
+    if value is None:
+        return Markup("")
+    if value.tzinfo is None:  # SQLite hands back naive values: they are UTC
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    return Markup('<time datetime="{}" data-local>{} UTC</time>').format(
+        value.strftime("%Y-%m-%dT%H:%M:%SZ"), value.strftime("%Y-%m-%d %H:%M"))
+
+
+def _days(n: int) -> str:
+    return f"{n} day{'' if n == 1 else 's'}"
+
+
+def relative_due(value: date | None, today: date | None = None, *, done: bool = False) -> Markup:
+    """"due in 3 days", "overdue by 2 days": in a `<time>` whose title is the date in full."""
+    if value is None:
+        return Markup("")
+    return Markup(relative_due_html(value, today or datetime.now(UTC).date(), done))
+
+
+@lru_cache(maxsize=4096)
+def relative_due_html(value: date, today: date, done: bool) -> str:
+    """relative_due's markup (no user text in it), kept: a board repeats a few dates a lot."""
+    delta = (value - today).days
+    if done:
+        text, tone = f"due {value.strftime('%-d %b')}", ""
+    elif delta == 0:
+        text, tone = "due today", " due-soon"
+    elif delta == 1:
+        text, tone = "due tomorrow", " due-soon"
+    elif delta > 1:
+        text, tone = f"due in {_days(delta)}", " due-soon" if delta <= 3 else ""
+    else:
+        text, tone = f"overdue by {_days(-delta)}", " overdue"
+    return (f'<time class="due{tone}" datetime="{value.isoformat()}" '
+            f'title="{value.strftime("%A %-d %B %Y")}">{text}</time>')
+
+
+class Fragments:
+    """Rendered pieces of pages kept by a key that names everything they show: the "Add a
+    task" form of a project is the same HTML until its stories or its people change (issue
+    11: the task list rendered its two forms on every request).
+
+    `{% call cached("task-form", key..., token=csrf_token) %}…{% endcall %}`. The CSRF token
+    is masked afresh for every page (security.mask_csrf), so it is not part of the key: the
+    piece is kept with the token it was drawn with, and each page gets its own put in.
+    `when=False` renders without keeping (a form as sent, with its errors). The least
+    recently used go first."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._kept: OrderedDict[tuple[Any, ...], tuple[str, str]] = OrderedDict()
+        self._lock = Lock()
+
+    def __call__(self, *key: Any, caller: Any, token: str = "", when: bool = True) -> Markup:
+        if not when:
+            return Markup(caller())
+        with self._lock:
+            hit = self._kept.get(key)
+            if hit is not None:
+                self._kept.move_to_end(key)
+        if hit is not None:
+            html, drawn_with = hit
+            return Markup(html.replace(drawn_with, token) if drawn_with else html)
+        made = str(caller())
+        if token and token not in made:
+            token = ""
+        with self._lock:
+            self._kept[key] = (made, token)
+            if len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+        return Markup(made)
 
 
 def avatar(key: int | None, name: str | None) -> Markup:
@@ -29,6 +109,19 @@ def avatar(key: int | None, name: str | None) -> Markup:
     # One of 12 hues by class: our CSP allows no style attribute.
     return Markup('<span class="avatar hue-{}" aria-hidden="true">{}</span>').format(
         (key or 0) % 12, initials)
+
+
+def icon_maker(static_url: Any) -> Any:
+    """`icon("plus")`: a Lucide icon from the sprite tools/icons.py builds; decorative, so
+    whatever it stands beside or in carries the name."""
+    sprite = static_url("vendor/icons.svg")
+
+    def icon(name: str) -> Markup:
+        if name not in ICONS:
+            raise KeyError(f"icon {name!r} is not in tools/icons.py ICONS")
+        return Markup('<svg class="icon" aria-hidden="true" focusable="false">'
+                      '<use href="{}#i-{}"></use></svg>').format(sprite, name)
+    return icon
 
 
 def make_env(static_url: Any, area_globals: dict[str, Any] | None = None) -> Environment:
@@ -43,6 +136,9 @@ def make_env(static_url: Any, area_globals: dict[str, Any] | None = None) -> Env
     env.filters["date"] = _date
     env.globals.update(
         avatar=avatar,
+        icon=icon_maker(static_url),
+        moment=moment,
+        cached=Fragments(),
         static=static_url,
         TASK_STATUSES=TASK_STATUSES,
         PRIORITIES=PRIORITIES,

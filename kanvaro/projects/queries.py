@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import case, exists, func, select
 
 from kanvaro.accounts.models import User
 from kanvaro.context import Ctx
@@ -110,6 +110,8 @@ class ProjectList:
     page: int
     pages: int
     total: int
+    progress: dict[int, tuple[int, int]]  # project id: (completed tasks, all tasks)
+    members: dict[int, list[tuple[int, str]]]  # project id: [(user id, name)], by name
 
 
 def _page_number(value: str | None) -> int:
@@ -138,4 +140,30 @@ def project_list(ctx: Ctx, params: Any) -> ProjectList:
         select(*LIST_COLUMNS).where(cond).order_by(Project.number.desc())  # type: ignore[attr-defined]
         .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
-    return ProjectList(list(rows), status, q, page, max(1, -(-total // PAGE_SIZE)), total)
+    progress, members = _list_extras(ctx, [r.id for r in rows])
+    return ProjectList(list(rows), status, q, page, max(1, -(-total // PAGE_SIZE)), total,
+                       progress, members)
+
+
+def _list_extras(ctx: Ctx, ids: list[int]) -> tuple[dict[int, tuple[int, int]],
+                                                   dict[int, list[tuple[int, str]]]]:
+    """Progress and people of the listed projects: two queries for the whole page."""
+    from kanvaro.tasks.models import Task  # late: tasks build on projects
+
+    if not ids:
+        return {}, {}
+    conn = ctx.db.connection()
+    done = func.sum(case((Task.status == "completed", 1), else_=0))
+    progress = {pid: (int(d or 0), int(n)) for pid, d, n in conn.execute(
+        select(Task.project_id, done, func.count()).where(
+            Task.organization_id == ctx.org_id, Task.project_id.in_(ids))  # type: ignore[attr-defined]
+        .group_by(Task.project_id))}
+    members: dict[int, list[tuple[int, str]]] = {}
+    for pid, uid, name in conn.execute(
+        select(ProjectMember.project_id, User.id, User.name)
+        .join(User, User.id == ProjectMember.user_id)
+        .where(ProjectMember.project_id.in_(ids), User.organization_id == ctx.org_id)  # type: ignore[attr-defined]
+        .order_by(User.name)
+    ):
+        members.setdefault(pid, []).append((uid, name))
+    return progress, members

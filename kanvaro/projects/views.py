@@ -25,6 +25,7 @@ def project_list(web: Web) -> Response:
     return web.render(
         "projects/list.html", block="results", projects=found.rows, status=found.status,
         q=found.q, page=found.page, pages=found.pages, total=found.total,
+        progress=found.progress, members=found.members,
         page_href=page_href({"q": found.q, "status": found.status}),
     )
 
@@ -64,6 +65,10 @@ def project_page(
     stories = project_stories(ctx, project.id)
     people = projects.project_people(ctx, project.id)
     listed = tasks.task_list(ctx, project, web.request.query_params, people, stories)
+    # What the fresh "Add a task" form shows besides the constants: its rendering is kept
+    # by this (templating.Fragments).
+    choices = (project.id, tuple((s.id, s.title) for s in stories), tuple(people))
+    fresh = {"task": task_form_ is None, "story": story_form is None}
     if task_form_ is None and ctx.user.can("task:create"):
         task_form_ = TaskForm(stories=[(s.id, s.title) for s in stories if s.id is not None],
                               people=people)
@@ -75,7 +80,7 @@ def project_page(
         total=listed.total, capped=listed.capped, page=listed.page, pages=listed.pages,
         has_next=listed.has_next, page_href=page_href(listed.kept), today=ctx.now.date(),
         task_form=task_form_ or TaskForm(stories=[], people=[]),
-        story_form=story_form or StoryForm(),
+        story_form=story_form or StoryForm(), choices=choices, fresh=fresh,
     )
 
 

@@ -12,6 +12,7 @@ from jinja2 import pass_context
 from markupsafe import Markup, escape
 
 from kanvaro.enums import PRIORITIES, TASK_STATUSES
+from kanvaro.templating import relative_due_html
 
 
 def path_format(name: str) -> str:
@@ -125,17 +126,13 @@ def status_control(context: Any, task_id: int, label: str, status: str) -> Marku
 
 
 def _due(task: Any, today: date) -> str:
-    due = task.due_date
-    if not due:
+    if not task.due_date:
         return ""
-    late = due < today and task.status != "completed"
-    iso = due.isoformat()
-    return (f'<span class="due{" overdue" if late else ""}">{"Overdue: " if late else "Due "}'
-            f'<time datetime="{iso}">{iso}</time></span>')
+    return relative_due_html(task.due_date, today, task.status == "completed")
 
 
 def due_html(task: Any, today: date) -> Markup:
-    """`Due 2026-12-01`, or `Overdue: …` for an open task past its date; empty without one."""
+    """"due in 3 days", "overdue by 2 days" (templating.relative_due); empty without a date."""
     return Markup(_due(task, today))
 
 
@@ -144,11 +141,41 @@ def board_cards(context: Any, tasks: list[Any], project_number: int) -> Markup:
     """The cards of one column: number, title, priority, assignee, points, due date, control.
 
     One call per column, so what is the same for every card (the escaped CSRF token, whether
-    the actor may change statuses) is worked out once."""
+    the actor may change statuses) is worked out once. A card is drawn once for what it shows
+    (its row, the day, the project's number, whether it has controls) and kept in `_CARDS`
+    with a stand-in for the CSRF token, which is masked afresh for every page: a board of 200
+    cards mostly redraws none (issue 11)."""
     actor = context.get("actor")
     editable = actor is None or actor.can("task:change_status")
     csrf = str(escape(context.get("csrf_token") or ""))
     today = context["today"]
+    out = []
+    missing = []
+    for task in tasks:
+        key = (tuple(task), project_number, editable, today)
+        card = _CARDS.get(key)
+        if card is None:
+            missing.append((key, task))
+            out.append(key)
+        else:
+            out.append(card)
+    if missing:
+        if len(_CARDS) + len(missing) > CARDS_KEPT:
+            _CARDS.clear()
+        drawn = dict(zip((k for k, _ in missing),
+                         _draw_cards([t for _, t in missing], project_number, editable, today)))
+        _CARDS.update(drawn)
+        out = [drawn[c] if isinstance(c, tuple) else c for c in out]
+    return Markup("".join(out).replace(CSRF_STAND_IN, csrf))
+
+
+CARDS_KEPT = 4000  # about 2 KB each
+CSRF_STAND_IN = "\x00csrf\x00"
+_CARDS: dict[tuple[Any, ...], str] = {}
+
+
+def _draw_cards(tasks: list[Any], project_number: int, editable: bool, today: date) -> list[str]:
+    csrf = CSRF_STAND_IN
     form = _form()
     move = _move_form() if editable else ""
     href, href_end = _task_href()
@@ -169,8 +196,40 @@ def board_cards(context: Any, tasks: list[Any], project_number: int) -> Markup:
             f'{PRIORITIES.get(task.priority, "")}</span>{extra} {_due(task, today)}</p>\n'
             f'<div class="card-foot">{control}{moving}</div></li>\n'
         )
+    return out
+
+
+@pass_context
+def task_rows(context: Any, rows: list[Any], project_number: int) -> Markup:
+    """The rows of a project's task list (tasks.queries.LIST_COLUMNS and `assignee`):
+    number, title, assignee, priority, due date, points and the status control. In Python
+    like the cards: a Jinja loop over 50 rows cost more than the rest of the page (issue 11)."""
+    actor = context.get("actor")
+    editable = actor is None or actor.can("task:change_status")
+    csrf = str(escape(context.get("csrf_token") or ""))
+    today = context["today"]
+    form = _form()
+    href, href_end = _task_href()
+    out = []
+    for task in rows:
+        tid, assignee = int(task.id), task.assignee
+        label = f"{project_number}.{int(task.number)}"
+        points = "" if task.story_points is None else int(task.story_points)
+        out.append(
+            f'<tr id="task-{tid}">\n'
+            f'<td data-label="#">{label}</td>\n'
+            f'<td data-label="Title"><a href="{href}{tid}{href_end}">{escape(task.title)}</a></td>\n'
+            f'<td data-label="Assignee">{escape(assignee) if assignee else "—"}</td>\n'
+            f'<td data-label="Priority"><span class="badge priority-{task.priority}">'
+            f'{PRIORITIES.get(task.priority, "")}</span></td>\n'
+            f'<td data-label="Due">{_due(task, today)}</td>\n'
+            f'<td data-label="Points">{points}</td>\n'
+            f'<td data-label="Status">{_control(tid, label, task.status, csrf, editable, form)}</td>\n'
+            "</tr>\n"
+        )
     return Markup("".join(out))
 
 
 # What the task area adds to every template.
-TEMPLATE_GLOBALS = {"status_control": status_control, "due": due_html, "board_cards": board_cards}
+TEMPLATE_GLOBALS = {"status_control": status_control, "due": due_html, "board_cards": board_cards,
+                    "task_rows": task_rows}

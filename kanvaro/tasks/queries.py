@@ -18,6 +18,9 @@ from kanvaro.tasks.models import Task
 
 PAGE_SIZE = 50
 COUNT_CAP = 2000
+# What a row of a project's task list shows (tasks.controls.task_rows).
+LIST_COLUMNS = (Task.id, Task.number, Task.title, Task.status, Task.priority, Task.due_date,
+                Task.story_points)
 COLUMN_LIMIT = 100
 PRIORITY_ORDER = case({"critical": 0, "high": 1, "medium": 2, "low": 3}, value=Task.priority, else_=4)
 
@@ -189,8 +192,10 @@ def task_list(ctx: Ctx, project: Project, params: Any, people: list[tuple[int, s
     total = ctx.db.scalar(
         select(func.count()).select_from(select(Task.id).where(cond).limit(COUNT_CAP + 1).subquery())
     ) or 0
-    rows = ctx.db.execute(
-        select(Task, User.name).outerjoin(User, User.id == Task.assignee_id)
+    # Plain rows, not ORM objects (issue 11: the objects cost a tenth of the page).
+    rows = ctx.db.connection().execute(
+        select(*LIST_COLUMNS, User.name.label("assignee"))  # type: ignore[attr-defined]
+        .outerjoin(User, User.id == Task.assignee_id)
         .where(cond).order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
     kept = {k: v for k, v in f.items() if v and not (k == "sort" and v == "number")}

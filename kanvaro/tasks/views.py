@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 
 from starlette.responses import Response
 
+from kanvaro.enums import TASK_STATUSES
 from kanvaro.errors import Conflict, Invalid
 from kanvaro.forms import BaseForm
-from kanvaro.htmx import see_other
 from kanvaro.inputs import refill
 from kanvaro.projects.queries import get_project
 from kanvaro.projects.views import project_page
@@ -127,9 +127,9 @@ def task_move(web: Web, task_id: int) -> Response:
     sent = web.sent(Move)
     task = actions.move_task(web.ctx, task_id, sent)
     if sent.data.get("view") != "board":
-        return web.done(back_to(web, web.url("project", project_id=task.project_id)))
+        return web.done(back_to(web, web.url("project", project_id=task.project_id)), "Task moved.")
     if not web.hx.partial:
-        return see_other(on_board(web, task.project_id, task.id))  # type: ignore[arg-type]
+        return web.done(on_board(web, task.project_id, task.id), "Task moved.")  # type: ignore[arg-type]
     found = tasks.column(web.ctx, get_project(web.ctx, task.project_id), task.status)
     return web.render("projects/board.html", block="projects/board.html#cards", project=found.project,
                       cards=found.cards, status=task.status, today=web.ctx.now.date())
@@ -148,9 +148,10 @@ def task_status(web: Web, task_id: int) -> Response:
     if not web.hx.partial:
         if code != 200:
             return web.error(Invalid(errors={}) if code == 422 else Conflict(state))
+        said = f"Status set to {TASK_STATUSES[state.status]}."
         if _came_from_board(web, state.project_id):
-            return see_other(on_board(web, state.project_id, state.id))
-        return see_other(back_to(web, web.url("board", project_id=state.project_id)))
+            return web.done(on_board(web, state.project_id, state.id), said)  # type: ignore[arg-type]
+        return web.done(back_to(web, web.url("board", project_id=state.project_id)), said)
     # Column counts go out of band only where they are shown: the board (or an unknown page).
     current = web.current_path()
     counts = tasks.column_counts(ctx, state.project_id) if not current or current.endswith("/board") else None

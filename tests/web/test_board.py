@@ -10,7 +10,7 @@ from sqlalchemy import insert
 
 from kanvaro.enums import TASK_STATUSES
 from kanvaro.inputs import parse
-from kanvaro.models import Task
+from kanvaro.models import ProjectMember, Task
 from kanvaro.tasks import actions as task_actions
 from kanvaro.tasks.forms import NewTask, StatusChange
 from tests.factories import make_org, make_project, make_user
@@ -90,9 +90,11 @@ def test_overdue_tasks_are_marked_and_completed_ones_are_not(as_owner, db, ctx, 
     db.commit()
     page = as_owner.get(f"/projects/{project.id}/board").text
     todo, completed = column(page, "todo"), column(page, "completed")
-    assert todo.count("Overdue:") == 1 and 'class="due overdue"' in todo
+    assert todo.count("overdue by 2 days") == 1 and 'class="due overdue"' in todo
+    assert "due in 5 days</time>" in todo  # the date in full is its title
+    assert f'datetime="{date.today() + timedelta(days=5)}" title="' in todo
     assert f'id="task-{late.id}"' in todo
-    assert "Overdue" not in completed
+    assert "overdue" not in completed
 
 
 def test_empty_board_shows_zero_counts(as_owner, project):
@@ -185,3 +187,49 @@ def test_board_and_list_query_counts(browser, db, org, engine, owner):
     listing_hx = measure(browser, engine, f"/projects/{project.id}", HX)
     print(f"\nboard: {board} (htmx {board_hx}); project task list: {listing} (htmx {listing_hx})")
     assert board <= 4 and listing <= 6
+
+
+@pytest.mark.parametrize("days, text", [(-3, "overdue by 3 days"), (-1, "overdue by 1 day"),
+                                        (0, "due today"), (1, "due tomorrow"),
+                                        (2, "due in 2 days"), (40, "due in 40 days")])
+def test_due_dates_read_as_relative_days_with_the_date_in_full(days, text):
+    from kanvaro.templating import relative_due
+
+    today = date(2026, 12, 1)
+    shown = str(relative_due(today + timedelta(days=days), today))
+    assert f">{text}</time>" in shown
+    assert f'datetime="{today + timedelta(days=days)}"' in shown
+    assert ("overdue" in shown.split(">")[0]) == (days < 0)
+    assert 'title="Tuesday 1 December 2026"' in str(relative_due(today, today))
+    done = str(relative_due(today - timedelta(days=5), today, done=True))
+    assert "overdue" not in done and ">due 26 Nov</time>" in done
+
+
+def test_kept_cards_follow_their_task_and_carry_each_pages_own_token(as_owner, db, ctx, org,
+                                                                      project, client, settings,
+                                                                      engine):
+    """Cards are drawn once and kept (tasks.controls._CARDS): an edit shows at once, each
+    page's forms carry that page's masked token, and one who may not change statuses never
+    gets a card drawn with controls."""
+    from tests.factories import Browser
+
+    task = task_actions.create_task(ctx, project.id, parse(NewTask, {"title": "Original"}))
+    db.commit()
+    url = f"/projects/{project.id}/board"
+
+    def tokens(page: str) -> set[str]:
+        return set(re.findall(r'name="csrf_token" value="([^"]+)"', column(page, "todo")))
+
+    first, second = as_owner.get(url).text, as_owner.get(url).text
+    assert "Original" in column(second, "todo")
+    assert len(tokens(first)) == 1 and len(tokens(second)) == 1 and tokens(first) != tokens(second)
+    assert tokens(second) == set(re.findall(r'name="csrf_token" value="([^"]+)"', second))
+    assert as_owner.post(f"/tasks/{task.id}", {"title": "Renamed", "priority": "high",
+                                                     "version": "1"}).status_code == 303
+    page = as_owner.get(url).text
+    assert "Renamed" in column(page, "todo") and "Original" not in page
+    viewer = make_user(db, org, role="viewer")
+    db.add(ProjectMember(organization_id=org.id, project_id=project.id, user_id=viewer.id))
+    db.commit()
+    seen = Browser(client, settings, engine).login_as(viewer).get(url).text
+    assert "Renamed" in column(seen, "todo") and 'name="status"' not in seen

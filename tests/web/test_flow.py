@@ -237,3 +237,15 @@ def test_the_delete_question_is_only_for_those_who_may(browser, db, org, project
 ])
 def test_the_base_url_follows_the_address_served(host, port, url):
     assert listen_url(host, port) == url
+
+
+def test_a_status_change_or_move_without_js_says_so_on_the_page_it_returns_to(as_owner, project, todo):
+    board = f"http://testserver/projects/{project.id}/board"
+    r = as_owner.post(f"/tasks/{todo[0].id}/status", {"status": "review"}, headers={"Referer": board})
+    assert r.status_code == 303 and r.headers["location"] == f"/projects/{project.id}/board#task-{todo[0].id}"
+    assert flash(as_owner.get(r.headers["location"]).text) == "Status set to Review."
+    r = as_owner.post(f"/tasks/{todo[1].id}/move", {"to": "top", "view": "board"})
+    assert flash(as_owner.get(r.headers["location"]).text) == "Task moved."
+    # with htmx the control itself answers: no message is left for a later page
+    as_owner.post(f"/tasks/{todo[2].id}/status", {"status": "review"}, headers=HX)
+    assert flash(as_owner.get(f"/projects/{project.id}").text) == ""

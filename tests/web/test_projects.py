@@ -459,3 +459,63 @@ def test_get_on_the_delete_url_asks_and_deletes_nothing(me, db, project):
     assert r.status_code == 200 and "cannot be undone" in r.text
     db.expire_all()
     assert db.get(type(project), project.id) is not None
+
+
+# --- issue 11: the list shows progress and people --------------------------------------
+
+def test_the_list_shows_each_projects_progress_and_people_in_a_fixed_number_of_queries(
+        me, db, org, owner, engine):
+    from kanvaro.models import Task
+    from tests.sqlcount import count_sql
+
+    ann = make_user(db, org, name="Ann Archer")
+    bob = make_user(db, org, name="Bob Brown")
+    done = make_project(db, org, name="Half done", members=[ann, bob], creator=owner)
+    make_project(db, org, name="Empty", creator=owner)
+    for number, status in enumerate(["completed", "todo", "completed", "review"], start=1):
+        db.add(Task(organization_id=org.id, project_id=done.id, number=number, title=f"T{number}",
+                    status=status, created_by_id=owner.id))
+    db.commit()
+    page = me.get("/projects").text
+    row = page[page.index("Half done"):].split("</tr>", 1)[0]
+    assert "2/4" in row and 'value="2"' in row and 'max="4"' in row
+    assert f"Ann Archer, Bob Brown, {owner.name}" in row and row.count('class="avatar hue') == 3
+    empty = page[page.index(">Empty<"):].split("</tr>", 1)[0]
+    assert "No tasks" in empty and "<meter" not in empty
+    with count_sql(engine) as few:
+        me.get("/projects")
+    for i in range(5):
+        extra = make_project(db, org, name=f"More {i}", members=[ann], creator=owner)
+        db.add(Task(organization_id=org.id, project_id=extra.id, number=1, title="x",
+                    created_by_id=owner.id))
+    db.commit()
+    with count_sql(engine) as many:
+        me.get("/projects")
+    assert many.count == few.count, many
+
+
+def test_the_kept_add_a_task_form_follows_the_projects_stories_and_people(me, db, org, owner,
+                                                                          project):
+    """The fresh form is rendered once and kept (templating.Fragments) by what it shows: a new
+    story, a new member or another session's token gives a new one."""
+    def task_form(page: str) -> str:
+        return page[page.index('id="task-form"'):].split("</form>", 1)[0]
+
+    def tokens(page: str) -> set[str]:
+        return set(re.findall(r'name="csrf_token" value="([^"]+)"', page))
+
+    first_page, second_page = (me.get(f"/projects/{project.id}").text for _ in range(2))
+    first = task_form(first_page)
+    assert "Moon landing" not in first
+    # the kept form carries each page's own masked token, the same as the page's others
+    assert len(tokens(first_page)) == 1 and len(tokens(second_page)) == 1
+    assert tokens(first_page) != tokens(second_page)
+    assert tokens(task_form(second_page)) == tokens(second_page)
+    assert me.post(f"/projects/{project.id}/stories", {"title": "Moon landing",
+                                                        "priority": "high"}).status_code == 303
+    again = task_form(me.get(f"/projects/{project.id}").text)
+    assert ">Moon landing</option>" in again
+    zed = make_user(db, org, name="Zed Zimmer")
+    db.add(ProjectMember(organization_id=org.id, project_id=project.id, user_id=zed.id))
+    db.commit()
+    assert ">Zed Zimmer</option>" in task_form(me.get(f"/projects/{project.id}").text)
