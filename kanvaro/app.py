@@ -22,6 +22,7 @@ from kanvaro import logs
 from kanvaro.db import make_engine
 from kanvaro.mail import sender_lifespan
 from kanvaro.middleware import Guard
+from kanvaro.projects.rows import TEMPLATE_GLOBALS as PROJECT_GLOBALS
 from kanvaro.security import CookieSigner
 from kanvaro.settings import Settings
 from kanvaro.tasks.controls import TEMPLATE_GLOBALS as TASK_GLOBALS
@@ -99,7 +100,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     state = App(
         settings=settings,
         engine=engine,
-        env=make_env(StaticUrls(STATIC_DIR), TASK_GLOBALS),
+        env=make_env(StaticUrls(STATIC_DIR), {**TASK_GLOBALS, **PROJECT_GLOBALS}),
         signer=CookieSigner(settings.resolved_secret_key()),
         build=build_id(),
     )

@@ -111,6 +111,19 @@ def avatar(key: int | None, name: str | None) -> Markup:
         (key or 0) % 12, initials)
 
 
+@lru_cache(maxsize=1024)
+def avatar_stack(people: tuple[tuple[int, str], ...], shown: int = 5) -> Markup:
+    """Overlapping avatars of the first `shown` people, then "+n"; all the names as text for
+    screen readers. Kept by the people: the project list repeats the same few teams."""
+    if not people:
+        return Markup('<span class="muted">No one yet</span>')
+    faces = Markup("").join(avatar(uid, name) for uid, name in people[:shown])
+    more = Markup('<span class="avatars-more" aria-hidden="true">+{}</span>').format(
+        len(people) - shown) if len(people) > shown else ""
+    return Markup('<span class="avatars">{}{}</span><span class="visually-hidden">{}</span>').format(
+        faces, more, ", ".join(name for _, name in people))
+
+
 def icon_maker(static_url: Any) -> Any:
     """`icon("plus")`: a Lucide icon from the sprite tools/icons.py builds; decorative, so
     whatever it stands beside or in carries the name."""
@@ -136,8 +149,10 @@ def make_env(static_url: Any, area_globals: dict[str, Any] | None = None) -> Env
     env.filters["date"] = _date
     env.globals.update(
         avatar=avatar,
+        avatar_stack=avatar_stack,
         icon=icon_maker(static_url),
         moment=moment,
+        EMPTY=Markup("&mdash;"),  # "—", as a reference: pages of our own markup stay ASCII
         cached=Fragments(),
         static=static_url,
         TASK_STATUSES=TASK_STATUSES,

@@ -65,13 +65,13 @@ def project_page(
     stories = project_stories(ctx, project.id)
     people = projects.project_people(ctx, project.id)
     listed = tasks.task_list(ctx, project, web.request.query_params, people, stories)
-    # What the fresh "Add a task" form shows besides the constants: its rendering is kept
-    # by this (templating.Fragments).
+    # A form as sent (with its errors) is drawn each time; a fresh one is drawn once for what
+    # it offers and kept (templating.Fragments), so it is built only when not kept yet.
     choices = (project.id, tuple((s.id, s.title) for s in stories), tuple(people))
-    fresh = {"task": task_form_ is None, "story": story_form is None}
-    if task_form_ is None and ctx.user.can("task:create"):
-        task_form_ = TaskForm(stories=[(s.id, s.title) for s in stories if s.id is not None],
-                              people=people)
+
+    def new_task_form() -> TaskForm:
+        return TaskForm(stories=[(s.id, s.title) for s in stories if s.id is not None],
+                        people=people)
     return web.render(
         "projects/detail.html", block=block or "projects/_tasks.html#task_list",
         http_status=http_status, project=project, view="list",
@@ -79,8 +79,8 @@ def project_page(
         f=listed.filters, filtered=bool(listed.kept.keys() - {"sort"}), tasks=listed.rows,
         total=listed.total, capped=listed.capped, page=listed.page, pages=listed.pages,
         has_next=listed.has_next, page_href=page_href(listed.kept), today=ctx.now.date(),
-        task_form=task_form_ or TaskForm(stories=[], people=[]),
-        story_form=story_form or StoryForm(), choices=choices, fresh=fresh,
+        task_form=task_form_, new_task_form=new_task_form, story_form=story_form,
+        new_story_form=StoryForm, choices=choices,
     )
 
 
