@@ -42,7 +42,8 @@ def make_engine(url: str) -> Engine:
             # IMMEDIATE takes the write lock up front, so a busy database waits at BEGIN
             # instead of failing a read-to-write upgrade half way through.
             write = conn.get_execution_options().get("kanvaro_write")
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+            # Straight to the driver: through exec_driver_sql this cost a tenth of a 304.
+            conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

@@ -45,12 +45,24 @@ def visible_projects_clause(ctx: Ctx):  # type: ignore[no-untyped-def]
     return visible(ctx, Project.organization_id, Project.id)
 
 
+@cache
+def _project_statement(view_all: bool, for_update: bool):  # type: ignore[no-untyped-def]
+    """get_project's statement, built once per kind: every project page asks it."""
+    stmt = select(Project).where(
+        Project.id == bindparam("project_id"),
+        visibility_rule(Project.organization_id, Project.id, view_all=view_all,
+                        org_id=bindparam("org_id"), user_id=bindparam("user_id")))
+    return stmt.with_for_update(of=Project) if for_update else stmt
+
+
 def get_project(ctx: Ctx, project_id: int, *, for_update: bool = False) -> Project:
     """The project, if the actor may see it; NotFound otherwise (a foreign id included).
 
     `for_update` locks the row (PostgreSQL) so a version check and its write are atomic."""
-    stmt = select(Project).where(Project.id == project_id, visible_projects_clause(ctx))
-    project = ctx.db.scalar(stmt.with_for_update(of=Project) if for_update else stmt)
+    actor = ctx.user
+    project = ctx.db.scalar(_project_statement(actor.can("project:view_all"), for_update),
+                            {"project_id": project_id, "org_id": actor.organization_id,
+                             "user_id": actor.id})
     if project is None:
         raise NotFound("project")
     return project
