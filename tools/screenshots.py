@@ -215,6 +215,12 @@ def _invited(page: Page) -> None:
     settle(page)
 
 
+def _asked(page: Page) -> None:
+    page.click("a[data-dialog]")
+    page.wait_for_selector("#confirm-dialog[open] section.confirm")
+    settle(page)
+
+
 @dataclass(frozen=True)
 class Component:
     name: str
@@ -243,6 +249,9 @@ COMPONENTS = (
     Component("avatars", "team", ("#members .person",), each=True),
     Component("tabs", "board", (".tabs > a",), each=True),
     Component("empty-state", "/projects?q=zeppelin", ("#results .empty",), content=True),
+    Component("dialog", "task-list", ("#confirm-dialog",), _asked),
+    Component("dates", "board", ("#column-todo .card .meta",)),
+    Component("icons", "projects", ("header.site-header ul",)),
 )
 PAD = 6  # CSS pixels around a component
 # The boxes of the matches, in page coordinates (what a full-page clip takes); with `content`,
