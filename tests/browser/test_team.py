@@ -454,14 +454,21 @@ def test_the_team_page_and_its_questions_fit_a_phone_and_are_axe_clean(
     assert_no_axe_violations(refused)
 
 
-@pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
-def test_an_inline_role_change_works_by_keyboard(js: bool, new_page: Callable[..., Page],
-                                                 live: LiveServer) -> None:
+def _owner_on_the_team_page(new_page: Callable[..., Page], live: LiveServer,
+                            js: bool) -> tuple[Any, Any, Page]:
+    """The owner on /team, with Tom Member in the team."""
     team = make_team(live)
     tom = _member(live, "tom@acme.test")
     page = new_page(java_script_enabled=js)
     live.login(page.context, team.owner)
     page.goto("/team")
+    return team, tom, page
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
+def test_an_inline_role_change_works_by_keyboard(js: bool, new_page: Callable[..., Page],
+                                                 live: LiveServer) -> None:
+    team, tom, page = _owner_on_the_team_page(new_page, live, js)
     tab_to(page, f"#member-{tom.id}-role")
     page.keyboard.press("ArrowUp")  # Team member -> Project manager
     expect(page.locator(f"#member-{tom.id}-role")).to_have_value("project_manager")
@@ -482,11 +489,7 @@ def test_an_inline_role_change_works_by_keyboard(js: bool, new_page: Callable[..
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
 def test_deactivating_asks_on_its_own_page_then_says_so(js: bool, new_page: Callable[..., Page],
                                                        live: LiveServer) -> None:
-    team = make_team(live)
-    tom = _member(live, "tom@acme.test")
-    page = new_page(java_script_enabled=js)
-    live.login(page.context, team.owner)
-    page.goto("/team")
+    _, tom, page = _owner_on_the_team_page(new_page, live, js)
     page.get_by_role("link", name="Deactivate Tom Member").click()
     if not js:  # the question's own page (with JavaScript, kanvaro.js shows it in a dialog)
         expect(page).to_have_url(re.compile(rf".*/team/members/{tom.id}/deactivate$"))
