@@ -270,6 +270,14 @@ def test_quick_add_puts_the_task_in_that_column(page: Page, live: LiveServer) ->
     expect(page.locator("#quick-testing")).to_be_focused()
 
 
+def member_on_the_board(page: Page, live: LiveServer, statuses: tuple[str, ...]) -> Any:
+    """A member on the board of a project with tasks in these statuses."""
+    w = make_world(live, statuses=statuses)
+    live.login(page.context, w.member)
+    page.goto(f"/projects/{w.project_id}/board")
+    return w
+
+
 def _drag(page: Page, source: str, target: str, *, above: bool = True) -> None:
     """Press on `source`, move in steps to `target` (its upper or lower part), release."""
     a = page.locator(source).bounding_box()
@@ -285,9 +293,7 @@ def _drag(page: Page, source: str, target: str, *, above: bool = True) -> None:
 
 def test_drag_and_drop_reorders_within_a_column_and_survives_a_reload(page: Page,
                                                                      live: LiveServer) -> None:
-    w = make_world(live, statuses=("todo", "todo", "todo"))
-    live.login(page.context, w.member)
-    page.goto(f"/projects/{w.project_id}/board")
+    w = member_on_the_board(page, live, ("todo", "todo", "todo"))
     a, b, c = w.tasks
     _drag(page, f"#task-{c} .meta", f"#task-{a}")
     expect(page.locator("#column-todo [data-card]").first).to_have_id(f"task-{c}")
@@ -299,9 +305,7 @@ def test_drag_and_drop_reorders_within_a_column_and_survives_a_reload(page: Page
 
 def test_drag_and_drop_into_another_column_changes_the_status_there(page: Page,
                                                                   live: LiveServer) -> None:
-    w = make_world(live, statuses=("todo", "review", "review"))
-    live.login(page.context, w.member)
-    page.goto(f"/projects/{w.project_id}/board")
+    w = member_on_the_board(page, live, ("todo", "review", "review"))
     a, b, c = w.tasks
     _drag(page, f"#task-{a} .meta", f"#task-{c}")  # onto the upper part of c: between b and c
     expect(page.locator(f"#column-review #task-{a}")).to_have_count(1)
