@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ from kanvaro.accounts.models import Organization, User
 from kanvaro.context import Ctx
 from kanvaro.db import make_engine, run_in_transaction
 from kanvaro.demo_data import CUSTOM_ROLE, PEOPLE, PROJECTS, DemoProject, Person
+from kanvaro.demo_history import Clock, Plan, status_after
 from kanvaro.enums import TASK_STATUSES
 from kanvaro.permissions import ROLES
 from kanvaro.projects.models import Project, ProjectMember
@@ -59,37 +60,6 @@ def demo(settings: Settings) -> DemoLogin:
                      [(p.name, ROLES[p.role], emails[p.key]) for p in PEOPLE])
 
 
-class _Clock:
-    """Moments in working hours (09:00-18:00 UTC, Monday to Friday), counted back from now."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-        self.days: list[tuple[datetime, datetime]] = []  # newest first
-        day = now.date()
-        while len(self.days) < 90:
-            start = datetime.combine(day, time(9), UTC)
-            end = min(datetime.combine(day, time(18), UTC), now)
-            if day.weekday() < 5 and end > start:
-                self.days.append((start, end))
-            day -= timedelta(days=1)
-
-    def ago(self, days: float) -> datetime:
-        """The moment `days` working days of 9 hours before now."""
-        left = timedelta(hours=9 * days)
-        for start, end in self.days:
-            if left <= end - start:
-                return (end - left).replace(microsecond=0)
-            left -= end - start
-        return self.days[-1][0]
-
-
-def _status_after(statuses: list[str]) -> str:
-    """A story's status from its tasks'."""
-    if statuses and all(s == "completed" for s in statuses):
-        return "completed"
-    return "todo" if all(s == "todo" for s in statuses) else "in-progress"
-
-
 PRIORITY_WEIGHTS = {"low": 2, "medium": 5, "high": 3, "critical": 1}
 PRIORITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
@@ -102,7 +72,7 @@ class _Demo:
         self.db, self.settings, self.form = db, settings, form
         self.password_hash, self.emails = password_hash, emails
         self.rng = random.Random(11)  # the same demo every time, apart from today's date
-        self.clock = _Clock(datetime.now(UTC).replace(microsecond=0))
+        self.clock = Clock(datetime.now(UTC).replace(microsecond=0))
         self.today = self.clock.now.date()
         self.history: list[tuple[datetime, int, events.Event]] = []
         self.ids: dict[str, int] = {}
@@ -199,7 +169,7 @@ class _Demo:
         if spec.was:
             row.updated_at = self.at(4.3, self.event(
                 events.ProjectUpdated, row.id, {"status": [spec.was, spec.status]}, spec.creator))
-        plans: list[_Plan] = []
+        plans: list[Plan] = []
         stories: list[tuple[Story, float]] = []
         for i, (title, (priority, items)) in enumerate(spec.stories.items()):
             story = Story(organization_id=self.org_id, project_id=row.id, title=title,
@@ -214,7 +184,7 @@ class _Demo:
             self.story(row, spec, story, ago, [p for p in plans if p.story is story])
 
     def plan(self, spec: DemoProject, since: float, item: tuple[str, ...],
-             story: Story | None) -> _Plan:
+             story: Story | None) -> Plan:
         """One task as it is now, and when it was created and moved on (working days ago)."""
         rng = self.rng
         status, title, *more = item
@@ -237,7 +207,7 @@ class _Demo:
             completed_at=self.clock.ago(moments[-1]) if done else None)
         task.due_date = self.due(task.completed_at.date() if task.completed_at else None)
         creator = spec.creator if rng.random() < 0.6 else by
-        plan = _Plan(task, story, born, moments, creator, by)
+        plan = Plan(task, story, born, moments, creator, by)
         if task.due_date and not done and rng.random() < 0.15:  # postponed once
             plan.first_due = task.due_date - timedelta(days=rng.choice([3, 7, 14]))
             plan.postponed = rng.uniform(0.01, born - 0.01)
@@ -255,7 +225,7 @@ class _Demo:
                 if r < 0.65 else rng.randint(8, 35))
         return self.today + timedelta(days=days)
 
-    def tasks(self, project: Project, plans: list[_Plan]) -> None:
+    def tasks(self, project: Project, plans: list[Plan]) -> None:
         """Numbered in the order they were created, ranked in each column, with their history."""
         plans.sort(key=lambda p: -p.born)
         for number, plan in enumerate(plans, start=1):
@@ -293,7 +263,7 @@ class _Demo:
                     plan.by, project_id=project.id))
 
     def story(self, project: Project, spec: DemoProject, story: Story, ago: float,
-              plans: list[_Plan]) -> None:
+              plans: list[Plan]) -> None:
         story.story_points = sum(p.task.story_points or 0 for p in plans) or None
         story.created_at = story.updated_at = self.clock.ago(ago)
         created = {"title": story.title, "priority": story.priority, "status": "todo",
@@ -301,7 +271,7 @@ class _Demo:
         self.at(ago, self.event(events.StoryCreated, story.id, {
             k: [None, v] for k, v in created.items() if v is not None}, spec.creator,
             project_id=project.id))
-        status = _status_after([p.task.status for p in plans])
+        status = status_after([p.task.status for p in plans])
         steps = []
         if status != "todo":  # when its first task started, and when its last one was done
             steps.append(("todo", "in-progress", max(p.moments[0] for p in plans if p.moments)))
@@ -312,15 +282,3 @@ class _Demo:
             story.updated_at = self.at(when, self.event(
                 events.StoryUpdated, story.id, {"status": [before, after]}, spec.creator,
                 project_id=project.id))
-
-
-@dataclass
-class _Plan:
-    task: Task
-    story: Story | None
-    born: float  # working days ago
-    moments: list[float]  # when it moved on to each next status, oldest first
-    creator: str
-    by: str  # who moved it on
-    first_due: date | None = None
-    postponed: float | None = None
