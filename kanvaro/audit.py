@@ -53,12 +53,43 @@ def dispatch(ctx: Any, event: Event) -> None:
         "action": event.action,
         "entity_type": event.entity_type,
         "entity_id": event.entity_id,
+        "project_id": event.project_id,
+        "task_id": event.task_id if event.task_id is not None
+        else event.entity_id if event.entity_type == "task" else None,
         "changes": {k: _plain(v) for k, v in event.changes.items()},
         "request_id": ctx.request_id,
         "client_addr": ctx.client_addr,
         "created_at": ctx.now,
     })
     bump_revision(conn, org_id, event.entity_id or 0)
+    for handle in _handlers(event.action):
+        handle(ctx, event)
+
+
+# What else follows from an event in its transaction (notifications, watchers, blob sweeps):
+# each area registers with `on(action)`; its module is listed in HANDLER_MODULES.
+HANDLER_MODULES = ("kanvaro.notifications.handlers", "kanvaro.attachments.handlers")
+_HANDLERS: dict[str, list[Any]] = {}
+_loaded: list[bool] = []
+
+
+def on(*actions: str) -> Any:
+    """Register fn(ctx, event) for the events of these actions, run inside their transaction."""
+    def register(fn: Any) -> Any:
+        for action in actions:
+            _HANDLERS.setdefault(action, []).append(fn)
+        return fn
+    return register
+
+
+def _handlers(action: str) -> list[Any]:
+    if not _loaded:
+        import importlib
+
+        for name in HANDLER_MODULES:
+            importlib.import_module(name)
+        _loaded.append(True)
+    return _HANDLERS.get(action, [])
 
 
 def bump_revision(conn: Any, org_id: int, key: int) -> None:

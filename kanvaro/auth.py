@@ -42,6 +42,14 @@ def _models():  # type: ignore[no-untyped-def]
 
 def _actor_query():  # type: ignore[no-untyped-def]
     custom_role, user, user_session = _models()
+    from kanvaro.notifications.models import Notification
+
+    # The header's unread count, read with the actor: no statement of its own on any page.
+    unread = (
+        select(func.count()).select_from(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))  # type: ignore[union-attr]
+        .scalar_subquery()
+    )
     revision = (
         select(func.coalesce(func.sum(OrgRevision.value), 0))
         .where(OrgRevision.organization_id == user.organization_id)
@@ -51,7 +59,7 @@ def _actor_query():  # type: ignore[no-untyped-def]
         select(
             user_session.id, user_session.created_at, user_session.last_seen_at,
             user.id, user.organization_id, user.name, user.email, user.role,
-            custom_role.permissions, user.theme, revision,
+            custom_role.permissions, user.theme, revision, user.handle, unread,
         )
         .join(user, user.id == user_session.user_id)
         .outerjoin(custom_role, custom_role.id == user.custom_role_id)
@@ -86,13 +94,14 @@ def load_actor(db: Session, token: str | None, now: datetime) -> tuple[Actor | N
     row = conn.execute(actor_stmt, {"token_hash": token_hash(token)}).first()  # type: ignore[call-overload]
     if row is None:
         return None, 0
-    sid, created, seen, uid, org_id, name, email, role, custom, theme, revision = row
+    sid, created, seen, uid, org_id, name, email, role, custom, theme, revision, handle, unread = row
     if now - (aware(created) or now) > timedelta(seconds=SESSION_MAX_AGE):
         return None, 0
     if now - (aware(seen) or now) > TOUCH_EVERY:
         conn.execute(touch, {"sid": sid, "now": now})  # type: ignore[call-overload]
     actor = Actor.build(id=uid, organization_id=org_id, name=name, email=email, role=role,
-                        custom_permissions=custom or (), theme=theme or "system")
+                        custom_permissions=custom or (), theme=theme or "system",
+                        handle=handle or "", unread=int(unread or 0))
     return actor, int(revision or 0)
 
 

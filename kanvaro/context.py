@@ -35,6 +35,8 @@ class Ctx:
     events: list[Event] = field(default_factory=list)
     # Writes a refused request keeps, each run in a transaction of its own (kanvaro.uow).
     kept: list[Callable[[Ctx], None]] = field(default_factory=list)
+    # What a request reads once and asks again (the reader's projects, kanvaro.markdown).
+    memo: dict[str, object] = field(default_factory=dict)
 
     @property
     def user(self) -> Actor:

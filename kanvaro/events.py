@@ -26,9 +26,14 @@ class Event:
     entity_id: int | None
     changes: dict[str, Any] = field(default_factory=dict)
     project_id: int | None = None
+    # The task a change of a comment or attachment is on (a task's own events: its id).
+    task_id: int | None = None
     # Set only when they are not the actor's (registration, login, accepting an invitation).
     organization_id: int | None = None
     actor_id: int | None = None
+    # Who the change mentions (`@handle` that resolved to someone who can see it): for the
+    # notifications, not the audit row.
+    mentioned: frozenset[int] = frozenset()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -111,6 +116,50 @@ class TaskMoved(Event):
     """A new rank (SPEC §10): `changes` is {"position": [before, after]}."""
 
     action, entity_type = "task.moved", "task"
+
+
+class HandleChanged(Event):
+    action, entity_type = "user.handle_changed", "user"
+
+
+class NotificationSettingsChanged(Event):
+    action, entity_type = "user.notifications_changed", "user"
+
+
+class NotificationsRead(Event):
+    """`changes` is {"read": [None, how many]}."""
+
+    action, entity_type = "notification.read", "user"
+
+
+class CommentCreated(Event):
+    """entity_id is the comment's; `task_id` says which task it is on."""
+
+    action, entity_type = "comment.created", "comment"
+
+
+class CommentUpdated(Event):
+    action, entity_type = "comment.updated", "comment"
+
+
+class CommentDeleted(Event):
+    action, entity_type = "comment.deleted", "comment"
+
+
+class AttachmentAdded(Event):
+    action, entity_type = "attachment.added", "attachment"
+
+
+class AttachmentDeleted(Event):
+    action, entity_type = "attachment.deleted", "attachment"
+
+
+class TaskWatched(Event):
+    action, entity_type = "task.watched", "task"
+
+
+class TaskUnwatched(Event):
+    action, entity_type = "task.unwatched", "task"
 
 
 class InvitationCreated(Event):

@@ -5,24 +5,33 @@ import any of them from one place).
 """
 
 from kanvaro.accounts.models import LoginAttempt, Organization, User, UserSession
+from kanvaro.attachments.models import Attachment, Blob
+from kanvaro.comments.models import Comment
+from kanvaro.notifications.models import Notification, TaskWatcher
 from kanvaro.projects.models import Project, ProjectMember
 from kanvaro.records import AuditEntry, EmailOutbox, OrgRevision
 from kanvaro.stories.models import Story
-from kanvaro.tasks.models import Task
+from kanvaro.tasks.models import Task, TaskAssignee
 from kanvaro.team.models import CustomRole, Invitation
 
 __all__ = [
+    "Attachment",
     "AuditEntry",
+    "Blob",
+    "Comment",
     "CustomRole",
     "EmailOutbox",
     "Invitation",
     "LoginAttempt",
+    "Notification",
     "OrgRevision",
     "Organization",
     "Project",
     "ProjectMember",
     "Story",
     "Task",
+    "TaskAssignee",
+    "TaskWatcher",
     "User",
     "UserSession",
 ]

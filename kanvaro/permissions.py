@@ -34,6 +34,7 @@ AREAS: dict[str, str] = {
     "projects": "Projects",
     "tasks": "Tasks",
     "stories": "Stories",
+    "comments": "Comments and files",
     "team": "Team",
     "audit": "Audit log",
     "organization": "Organization",
@@ -81,6 +82,12 @@ TABLE: tuple[Permission, ...] = (
     _p("story:create", _MEMBER_UP, "stories", "Add stories", "Add user stories to a project."),
     _p("story:update", _MEMBER_UP, "stories", "Edit stories",
        "Change a story's title, description, priority, points and status."),
+    _p("comment:create", _MEMBER_UP | {"client"}, "comments", "Comment",
+       "Write comments on the tasks one can see, and edit or delete one's own."),
+    _p("comment:moderate", _PM_UP, "comments", "Moderate comments",
+       "Delete anyone's comment."),
+    _p("attachment:add", _MEMBER_UP, "comments", "Attach files",
+       "Upload files to tasks, and delete one's own uploads."),
     _p("user:invite", _PM_UP, "team", "Invite people",
        "Invite people to the organization with a role up to one's own, and revoke invitations."),
     _p("user:manage_roles", _ADMIN_UP, "team", "Change members' roles",
@@ -127,14 +134,18 @@ class Actor:
     role: str
     permissions: frozenset[str]
     theme: str = "system"
+    handle: str = ""
+    # Unread notifications, read with the actor (the header's count costs no statement).
+    unread: int = 0
 
     @classmethod
     def build(
         cls, *, id: int, organization_id: int, name: str, email: str, role: str,
-        custom_permissions: Iterable[str] = (), theme: str = "system",
+        custom_permissions: Iterable[str] = (), theme: str = "system", handle: str = "",
+        unread: int = 0,
     ) -> Actor:
         perms = role_permissions(role) | (frozenset(custom_permissions) & frozenset(POLICY))
-        return cls(id, organization_id, name, email, role, perms, theme)
+        return cls(id, organization_id, name, email, role, perms, theme, handle, unread)
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions

@@ -16,6 +16,9 @@ class AuditEntry(SQLModel, table=True):
     __table_args__ = (
         Index("ix_audit_org_id", "organization_id", "id"),
         Index("ix_audit_action_created", "action", "created_at"),
+        # A task's timeline and a project's activity (SPEC §8).
+        Index("ix_audit_org_task", "organization_id", "task_id", "id"),
+        Index("ix_audit_org_project", "organization_id", "project_id", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -24,6 +27,9 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=64)
     entity_type: str = Field(max_length=32)
     entity_id: int | None = None
+    # The project and task the change belongs to, where it belongs to one (kanvaro.events).
+    project_id: int | None = None
+    task_id: int | None = None
     changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     request_id: str = Field(default="", max_length=64)
     client_addr: str = Field(default="", max_length=64)

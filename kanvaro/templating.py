@@ -9,9 +9,9 @@ from pathlib import Path
 from threading import Lock
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2_fragments import render_block
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse
 
 from kanvaro.enums import PRIORITIES, PROJECT_STATUSES, STORY_STATUSES, TASK_STATUSES
@@ -137,6 +137,18 @@ def icon_maker(static_url: Any) -> Any:
     return icon
 
 
+@pass_context
+def markdown(context: Any, html: str, source: str = "") -> Markup:
+    """Stored Markdown HTML (kanvaro.markdown) as this reader may see it; a row written before
+    Markdown (no rendering stored) shows its source as plain paragraphs."""
+    from kanvaro.markdown import visible_refs
+
+    if not html:
+        return Markup("".join(f"<p>{escape(p)}</p>" for p in source.split("\n\n") if p.strip()))
+    web = context.get("web")
+    return visible_refs(web.ctx, html) if web is not None else Markup(html)
+
+
 def make_env(static_url: Any, area_globals: dict[str, Any] | None = None) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
@@ -152,6 +164,7 @@ def make_env(static_url: Any, area_globals: dict[str, Any] | None = None) -> Env
         avatar_stack=avatar_stack,
         icon=icon_maker(static_url),
         moment=moment,
+        markdown=markdown,
         EMPTY=Markup("&mdash;"),  # "—", as a reference: pages of our own markup stay ASCII
         cached=Fragments(),
         static=static_url,

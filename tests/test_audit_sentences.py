@@ -35,6 +35,7 @@ class E:
     entity_id: int | None
     changes: Any = field(default_factory=dict)
     actor_id: int | None = 1
+    task_id: int | None = None
 
 
 def said(entry: E, known: Known = KNOWN) -> tuple[str, list[tuple[str, str]]]:
@@ -98,6 +99,26 @@ CASES: list[tuple[E, str, list[tuple[str, str]]]] = [
     (E("role.deleted", "role", 4, {"name": ["Planner", None], "permissions": [["project:create"], None],
                                    "members": [[2], []]}),
      "Ann deleted the custom role Planner", [("Ann", ANN)]),
+    (E("comment.created", "comment", 5, {"body": [None, "hi"]}, task_id=14),
+     "Ann commented on 3.14 Fix login", [("Ann", ANN), ("3.14 Fix login", "/tasks/14")]),
+    (E("comment.updated", "comment", 5, {"body": ["hi", "hello"]}, task_id=15),
+     "Ann edited a comment on task #15", [("Ann", ANN)]),  # hidden: not named
+    (E("comment.deleted", "comment", 5, {"body": ["hi", None]}, task_id=99),
+     "Ann deleted a comment on Old task (deleted)", [("Ann", ANN)]),
+    (E("attachment.added", "attachment", 6, {"filename": [None, "plan.pdf"]}, task_id=14),
+     "Ann attached plan.pdf to 3.14 Fix login", [("Ann", ANN), ("3.14 Fix login", "/tasks/14")]),
+    (E("attachment.deleted", "attachment", 6, {"filename": ["plan.pdf", None]}, task_id=14),
+     "Ann removed plan.pdf from 3.14 Fix login", [("Ann", ANN), ("3.14 Fix login", "/tasks/14")]),
+    (E("task.watched", "task", 14), "Ann started watching 3.14 Fix login",
+     [("Ann", ANN), ("3.14 Fix login", "/tasks/14")]),
+    (E("task.unwatched", "task", 14), "Ann stopped watching 3.14 Fix login",
+     [("Ann", ANN), ("3.14 Fix login", "/tasks/14")]),
+    (E("user.handle_changed", "user", 1, {"handle": ["ann", "ann.lee"]}),
+     "Ann changed their handle from @ann to @ann.lee", [("Ann", ANN)]),
+    (E("user.notifications_changed", "user", 1, {"mail_off": [[], ["commented"]]}),
+     "Ann changed their notification settings", [("Ann", ANN)]),
+    (E("notification.read", "user", 1, {"read": [None, 3]}), "Ann marked 3 notifications read",
+     [("Ann", ANN)]),
 ]
 
 
@@ -199,7 +220,7 @@ def test_the_details_give_labels_with_the_codes_beside():
 
 def test_an_action_without_a_sentence_yet_still_reads():
     assert said(E("task.archived", "task", 14))[0] == "Ann archived 3.14 Fix login"
-    assert said(E("comment.created", "comment", 5))[0] == "Ann created comment #5"
+    assert said(E("sprint.started", "sprint", 5))[0] == "Ann started sprint #5"
 
 
 def test_odd_records_do_not_break_the_page():

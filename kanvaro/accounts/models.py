@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from kanvaro.columns import when
@@ -20,10 +21,13 @@ class Organization(SQLModel, table=True):
 
 class User(SQLModel, table=True):
     __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("organization_id", "handle", name="uq_users_org_handle"),)
 
     id: int | None = Field(default=None, primary_key=True)
     organization_id: int = Field(foreign_key="organization.id", index=True)
     name: str = Field(max_length=200)
+    # `@handle` in Markdown (SPEC §8): unique per organization, made from the name on joining.
+    handle: str = Field(default="", max_length=30)
     email: str = Field(max_length=320, unique=True)
     password_hash: str = Field(max_length=200)
     role: str = Field(default="team_member", max_length=32)
@@ -33,6 +37,10 @@ class User(SQLModel, table=True):
     is_active: bool = Field(default=True)
     # "system" follows the browser's prefers-color-scheme; "light" or "dark" overrides it.
     theme: str = Field(default="system", max_length=8, sa_column_kwargs={"server_default": "system"})
+    # The notification kinds this person wants no mail for (kanvaro.notifications.models.KINDS).
+    mail_off: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # When the last digest went out: at most one every 10 minutes.
+    digest_sent_at: datetime | None = when(nullable=True)
     created_at: datetime = when()
 
 
@@ -56,3 +64,7 @@ class LoginAttempt(SQLModel, table=True):
     email: str = Field(max_length=320, index=True)
     client_addr: str = Field(max_length=64, index=True)
     created_at: datetime = when(index=True)
+
+
+# Every new user gets a handle made from the name (the mapper hook lives with the handles).
+from kanvaro import handles as _handles  # noqa: F401

@@ -85,6 +85,8 @@ def _ids(entries: list[AuditEntry]) -> dict[str, set[int]]:
     for e in entries:
         if e.entity_type in ids and is_id(e.entity_id):
             ids[e.entity_type].add(e.entity_id)
+        if is_id(e.task_id):  # a comment's or an attachment's task
+            ids["task"].add(e.task_id)
         if e.entity_type == "task" and isinstance(e.changes, dict):
             ids["story"].update(s for s in pair(e.changes, "story_id") if is_id(s))
     return ids

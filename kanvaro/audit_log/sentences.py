@@ -97,6 +97,30 @@ def _theme(s: Say) -> Parts:
     return s.says(s.actor(), " switched to ", THEME_WORDS.get(str(theme), f"the theme {theme}"))
 
 
+def _on_task(*words: str, named: str | None = None) -> Callable[[Say], Parts]:
+    """"Ann commented on 3.14 Fix login", "Ann attached plan.pdf to 3.14 Fix login"."""
+    def say(s: Say) -> Parts:
+        task = s.entity("task", getattr(s.e, "task_id", None))
+        name = s.recorded(named) if named else None
+        if named:
+            return s.says(s.actor(), words[0], name or "a file", words[1], task)
+        return s.says(s.actor(), words[0], task)
+    return say
+
+
+def _handle(s: Say) -> Parts:
+    was, now = s.pair("handle")
+    return s.says(s.actor(), f" changed their handle from @{was} to @{now}" if was else
+                  f" took the handle @{now}")
+
+
+def _read(s: Say) -> Parts:
+    count = s.pair("read")[1]
+    if not is_id(count):
+        return s.says(s.actor(), " marked notifications read")
+    return s.says(s.actor(), f" marked {count} notification{'' if count == 1 else 's'} read")
+
+
 SENTENCES: dict[str, Callable[[Say], Parts]] = {
     "organization.created": lambda s: s.says(s.actor(), " created the organization ",
                                              s.recorded("name") or f"#{s.e.entity_id}"),
@@ -125,6 +149,16 @@ SENTENCES: dict[str, Callable[[Say], Parts]] = {
     "role.created": _created("role"),
     "role.updated": _edited("role"),
     "role.deleted": _deleted("role"),
+    "comment.created": _on_task(" commented on "),
+    "comment.updated": _on_task(" edited a comment on "),
+    "comment.deleted": _on_task(" deleted a comment on "),
+    "attachment.added": _on_task(" attached ", " to ", named="filename"),
+    "attachment.deleted": _on_task(" removed ", " from ", named="filename"),
+    "task.watched": lambda s: s.says(s.actor(), " started watching ", s.entity("task")),
+    "task.unwatched": lambda s: s.says(s.actor(), " stopped watching ", s.entity("task")),
+    "user.handle_changed": _handle,
+    "user.notifications_changed": lambda s: s.says(s.actor(), " changed their notification settings"),
+    "notification.read": _read,
 }
 
 

@@ -19,6 +19,7 @@ class Project(SQLModel, table=True):
     number: int
     name: str = Field(max_length=200)
     description: str = Field(default="")
+    description_html: str = Field(default="", sa_column_kwargs={"server_default": ""})
     status: str = Field(default="planning", max_length=20)
     priority: str = Field(default="medium", max_length=20)
     start_date: date | None = None

@@ -17,6 +17,7 @@ class Story(SQLModel, table=True):
     project_id: int = Field(foreign_key="project.id", index=True, ondelete="CASCADE")
     title: str = Field(max_length=200)
     description: str = Field(default="")
+    description_html: str = Field(default="", sa_column_kwargs={"server_default": ""})
     status: str = Field(default="todo", max_length=20)
     priority: str = Field(default="medium", max_length=20)
     story_points: int | None = None

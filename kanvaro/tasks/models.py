@@ -25,6 +25,8 @@ class Task(SQLModel, table=True):
     number: int
     title: str = Field(max_length=200)
     description: str = Field(default="")
+    # The description rendered (kanvaro.markdown) when it was written, not on every view.
+    description_html: str = Field(default="", sa_column_kwargs={"server_default": ""})
     story_id: int | None = Field(
         default=None, foreign_key="story.id", index=True, ondelete="SET NULL"
     )
@@ -41,3 +43,18 @@ class Task(SQLModel, table=True):
     created_at: datetime = when()
     updated_at: datetime = when()
     version: int = Field(default=1)
+    # Kept by the comment actions, so a card shows its count without a query per card.
+    comment_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # The due date a `due_soon` notification was made for (once per task and due date).
+    due_soon_for: date | None = None
+
+
+class TaskAssignee(SQLModel, table=True):
+    """A task's assignees (SPEC §8: zero or more, all members of its project)."""
+
+    __tablename__ = "task_assignee"
+    __table_args__ = (Index("ix_task_assignee_org_user", "organization_id", "user_id"),)
+
+    task_id: int = Field(foreign_key="task.id", primary_key=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="users.id", primary_key=True, ondelete="CASCADE")
+    organization_id: int = Field(foreign_key="organization.id")

@@ -16,6 +16,7 @@ from kanvaro.projects.views import project_page
 from kanvaro.tasks import actions
 from kanvaro.tasks import queries as tasks
 from kanvaro.tasks.forms import Move, NewTask, StatusChange, TaskEdit
+from kanvaro.tasks.sections import task_sections
 from kanvaro.web.flash import Flash
 from kanvaro.web.shapes import edit_route
 from kanvaro.web.view import Web, view
@@ -60,7 +61,8 @@ def _page_context(page: tasks.TaskPage, today: Any) -> dict[str, Any]:
 @view()
 def task_detail(web: Web, task_id: int) -> Response:
     page = tasks.task_page(web.ctx, task_id)
-    return web.render("tasks/detail.html", block="task", **_page_context(page, web.ctx.now.date()))
+    return web.render("tasks/detail.html", block="task", **_page_context(page, web.ctx.now.date()),
+                      **task_sections(web.ctx, page.task))
 
 
 def _form_page(web: Web, task_id: int, form: BaseForm | None = None, http_status: int = 200,

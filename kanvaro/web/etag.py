@@ -16,7 +16,7 @@ def etag_for(build: str, resource: str, actor: Actor, revision: int, csrf_secret
     """Everything a logged-in page depends on: the address itself (so one page's tag never
     answers for another, issue 9), the org's data, who asks, the day, the build."""
     key = "|".join((
-        resource, build, str(revision), str(actor.id), actor.role, actor.theme,
+        resource, build, str(revision), str(actor.id), actor.role, actor.theme, str(actor.unread),
         ",".join(sorted(actor.permissions)),
         csrf_secret, "1" if hx.request else "0", "1" if hx.boosted else "0",
         now.date().isoformat(),

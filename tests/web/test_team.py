@@ -427,7 +427,8 @@ def test_role_forms_offer_each_permission_by_name_with_its_description_grouped_b
     page = browser.login_as(admin).get("/team").text
     form = page[page.index('id="new-role-form"'):page.index("</form>", page.index('id="new-role-form"'))]
     legends = re.findall(r"<legend>(.*?)</legend>", form)
-    assert legends == ["Permissions", "Projects", "Tasks", "Stories", "Team", "Audit log", "Organization"]
+    assert legends == ["Permissions", "Projects", "Tasks", "Stories", "Comments and files", "Team",
+                       "Audit log", "Organization"]
     boxes = re.findall(r'<input type="checkbox" name="permissions" value="([^"]+)" id="([^"]+)" '
                        r'aria-describedby="([^"]+)"', form)
     assert sorted(code for code, _, _ in boxes) == sorted(PERMISSIONS)  # the codes, as posted before

@@ -1,0 +1,1 @@
+"""A task's timeline and a project's activity (SPEC §8)."""

@@ -1,0 +1,1 @@
+"""Watching tasks, notifications and their mail digests (SPEC §8)."""

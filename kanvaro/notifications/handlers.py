@@ -1,0 +1,3 @@
+"""What the events make, in their own transaction: watchers and notifications."""
+
+from __future__ import annotations
