@@ -15,7 +15,7 @@ from pathlib import Path
 ICONS = (
     "folder-kanban", "users", "scroll-text", "user", "log-out", "plus", "trash-2", "pencil",
     "calendar", "list-todo", "square-kanban", "check", "x", "user-x", "shield", "inbox",
-    "mail", "copy", "sun-moon", "arrow-left",
+    "mail", "copy", "sun-moon", "arrow-left", "history",
 )
 
 _INNER = re.compile(r"<svg[^>]*>(.*)</svg>", re.DOTALL)
