@@ -120,7 +120,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=routes(),
         middleware=[
-            Middleware(Guard, max_body=settings.max_body_bytes, on_error=guard_error),
+            Middleware(Guard, max_body=settings.max_body_bytes, on_error=guard_error,
+                       max_upload=settings.max_upload_bytes),
             Middleware(GZipMiddleware, minimum_size=500, compresslevel=2),
         ],
         exception_handlers={HTTPException: http_error, Exception: http_error},

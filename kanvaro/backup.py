@@ -3,6 +3,8 @@
 SQLite: the online backup API copies every page inside one read transaction, so the copy
 is the database as of one commit, whatever writers do meanwhile. PostgreSQL: `pg_dump -Fc`
 reads everything in one snapshot; `pg_restore` loads it into an empty database.
+Attached files are rows too (`blob`, SPEC §8): a backup carries them with the rest, and there
+is no file store to copy beside it.
 """
 
 from __future__ import annotations

@@ -33,6 +33,8 @@ class Settings:
     https: bool = False
     allow_signup: bool = True
     max_body_bytes: int = 1_000_000
+    # A file attached to a task (SPEC §8); only its route takes a body over max_body_bytes.
+    max_upload_bytes: int = 10_000_000
     run_mail_sender: bool = True
     threads: int = 0  # request threads per worker; 0: chosen by database (see request_threads)
     registrations_per_hour: int = 10  # organizations one client address may register an hour
@@ -53,6 +55,7 @@ class Settings:
             "https": _flag(env.get("KANVARO_HTTPS"), False),
             "allow_signup": _flag(env.get("KANVARO_ALLOW_SIGNUP"), True),
             "max_body_bytes": int(env.get("KANVARO_MAX_BODY_BYTES") or 1_000_000),
+            "max_upload_bytes": int(env.get("KANVARO_MAX_UPLOAD_BYTES") or 10_000_000),
             "threads": int(env.get("KANVARO_THREADS") or 0),
             "registrations_per_hour": int(env.get("KANVARO_REGISTRATIONS_PER_HOUR") or 10),
         }

@@ -2,9 +2,10 @@
 
 A route is a plain function `fn(web, **path_params) -> Response`, wrapped by `@view()`. The
 wrapper reads and checks the body on the event loop (size, UTF-8, CSRF for a cookie-
-authenticated POST), then runs the route on a request thread inside `uow.run`, and answers
-every error through the one renderer (kanvaro.web.errors). A refused request (4xx) is rolled
-back whole.
+authenticated POST; kanvaro.web.reading), then runs the route on a request thread inside
+`uow.run`, and answers every error through the one renderer (kanvaro.web.errors). A refused
+request (4xx) is rolled back whole. An upload route (`@view(upload=check)`) takes one file
+instead of a form: its `check` refuses what it can before a byte of the body is read.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import anyio
 import anyio.to_thread
-from sqlalchemy.orm import Session
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -28,24 +29,20 @@ from kanvaro.context import Ctx
 from kanvaro.db import is_transient
 from kanvaro.errors import KanvaroError
 from kanvaro.forms import FormInput
-from kanvaro.htmx import HtmxDetails, details, hx_location, hx_redirect, see_other
-from kanvaro.inputs import Parsed, T, parse
-from kanvaro.permissions import Actor
+from kanvaro.htmx import HtmxDetails, details, hx_redirect, see_other
 from kanvaro.security import (
     SESSION_COOKIE,
     SESSION_MAX_AGE,
-    csrf_matches,
     mask_csrf,
     new_csrf_secret,
     password_work,
 )
-from kanvaro.settings import Settings
-from kanvaro.templating import render_html
-from kanvaro.web.bodies import body_is_utf8
 from kanvaro.web.convertors import MAX_ID
 from kanvaro.web.errors import error_page, request_id
 from kanvaro.web.etag import PRIVATE, etag_for, tags
-from kanvaro.web.flash import FLASH_COOKIE, Flash, pending, read_flash, set_flash
+from kanvaro.web.flash import pending
+from kanvaro.web.reading import files_of, origin_ok, read_post
+from kanvaro.web.route import Web
 from kanvaro.web.state import App
 
 log = logging.getLogger("kanvaro.web")
@@ -56,86 +53,8 @@ class _Rollback(Exception):
         self.response = response
 
 
-@dataclass
-class Web:
-    """One request as a route sees it."""
-
-    request: Request
-    app: App
-    ctx: Ctx
-    hx: HtmxDetails
-    form: FormInput | None
-    csrf_token: str
-    session_token: str | None
-    extra_headers: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def actor(self) -> Actor | None:
-        return self.ctx.actor
-
-    @property
-    def db(self) -> Session:
-        return self.ctx.db
-
-    def data(self) -> FormInput:
-        return self.form if self.form is not None else FormInput(self.request.query_params)
-
-    def sent(self, schema: type[T]) -> Parsed[T]:
-        """The body as the input of an action (kanvaro.inputs)."""
-        return parse(schema, self.data())
-    def url(self, name: str, **params: Any) -> str:
-        """The path of the named route (STYLE habit 12)."""
-        return self.app.url(name, **params)
-
-    def render(
-        self, template: str, *, block: str | None = None, http_status: int = 200, **context: Any
-    ) -> Response:
-        """The whole page, or the named block of it for a non-boosted htmx request. A whole
-        page shows the flash message the request carries, once."""
-        flash = None
-        if not self.hx.partial and pending(self.request):
-            flash = read_flash(self.app, self.request)
-        context.update(web=self, actor=self.ctx.actor, csrf_token=self.csrf_token,
-                       request=self.request, hx=self.hx, flash=flash)
-        chosen = block if self.hx.partial else None
-        if chosen and "#" in chosen:  # a block of an included template: "file.html#block"
-            template, chosen = chosen.split("#", 1)
-        response = render_html(self.app.env, template, context, block=chosen, status=http_status)
-        if not self.hx.partial and pending(self.request):
-            response.delete_cookie(FLASH_COOKIE, path="/")
-            response.headers["Cache-Control"] = "no-store"
-        return response
-
-    def done(self, url: str, flash: Flash | str | None = None) -> Response:
-        """After a successful POST: 303 to a page, or HX-Location for htmx; `flash`, what the
-        next page says of it."""
-        response = hx_location(url) if self.hx.partial else see_other(url)
-        if flash is not None:
-            set_flash(self.app, response, flash if isinstance(flash, Flash) else Flash(flash))
-        return response
-
-    def error(self, exc: KanvaroError) -> Response:
-        return error_page(self.app, self.request, exc.status_code, actor=self.ctx.actor,
-                          csrf_token=self.csrf_token, web=self)
-
-    def current_path(self) -> str:
-        """The path of the page an htmx request came from (`HX-Current-URL`), or ""."""
-        return urlsplit(self.hx.current_url or "").path
-
-
 def client_addr(request: Request) -> str:
     return request.client.host if request.client else ""
-
-
-def origin_ok(request: Request, settings: Settings) -> bool:
-    origin = request.headers.get("origin")
-    if origin is None:
-        return True
-    parts = urlsplit(origin)
-    host = request.headers.get("host", "")
-    if parts.scheme in {"http", "https"} and parts.netloc == host:
-        return True
-    return origin.rstrip("/") == settings.base_url
 
 
 def _cookie(app: App, response: Response, session: str, csrf: str) -> None:
@@ -160,6 +79,7 @@ class _Call:
     authenticator: SessionCookie
     csrf_secret: str
     login: bool
+    files: tuple[tuple[str, UploadFile], ...] = ()
 
     @property
     def caller(self) -> uow.Caller:
@@ -169,16 +89,22 @@ class _Call:
     def web(self, ctx: Ctx) -> Web:
         return Web(request=self.request, app=self.app, ctx=ctx, hx=details(self.request),
                    form=self.form, csrf_token=mask_csrf(self.csrf_secret),
-                   session_token=self.authenticator.token)
+                   session_token=self.authenticator.token, files=self.files)
 
 
 def view(
-    *, login: bool = True, password: Prepare | None = None
+    *, login: bool = True, password: Prepare | None = None, upload: Handler | None = None
 ) -> Callable[[Handler], Callable[[Request], Any]]:
     """Wrap a plain route function `fn(web, **path_params) -> Response`.
 
     `password`, for the views that hash or check a password: a function doing that work ahead
     (an action's prepare_*), run before the write transaction; such views run on threads apart.
+
+    `upload`, for a route taking a file (multipart, one file, up to KANVARO_MAX_UPLOAD_BYTES:
+    kanvaro.web.reading): `upload(web, **path_params)` runs before the body is read, on a
+    read-only transaction, and refuses what it can (an action's loader and permission check:
+    404, 403); not logged in, the request goes to the login page unread. The CSRF token and
+    Origin are then checked as for every POST.
     """
 
     def decorate(fn: Handler) -> Callable[[Request], Any]:
@@ -195,35 +121,34 @@ def view(
             csrf_secret = cookie.get("c") if isinstance(cookie.get("c"), str) else None
             session_token = cookie.get("s") if isinstance(cookie.get("s"), str) else None
             authenticator = SessionCookie(session_token)
-            form = None
-            if request.method == "POST":
-                body = await request.body()  # form() below reads it from here
-                if not body_is_utf8(request.headers.get("content-type", ""), body):
-                    return error_page(app, request, 400)
-                try:
-                    raw = await request.form(max_files=0, max_fields=2000,
-                                             max_part_size=app.settings.max_body_bytes)
-                except Exception:  # noqa: BLE001 (any malformed body: nothing to act on)
-                    return error_page(app, request, 400)
-                # CSRF guards what a browser sends on its own: the cookie (SPEC §6).
-                if authenticator.csrf:
-                    token = raw.get("csrf_token") or request.headers.get("x-csrf-token")
-                    if not (csrf_matches(csrf_secret, token if isinstance(token, str) else None)
-                            and origin_ok(request, app.settings)):
-                        return error_page(app, request, 403)
-                form = FormInput(raw)
             fresh_csrf = csrf_secret is None
-            if csrf_secret is None:
-                csrf_secret = new_csrf_secret()
-            call = _Call(app, request, fn, form, authenticator, csrf_secret, login)
-            work = (functools.partial(_handle, call) if password is None
-                    else functools.partial(_handle_with_passwords, password, call))
-            response = await anyio.to_thread.run_sync(work, limiter=app.limiter(password is not None))
+            secret = csrf_secret if csrf_secret is not None else new_csrf_secret()
+            call = _Call(app, request, fn, None, authenticator, secret, login)
+            raw: FormData | None = None
+            try:
+                if request.method == "POST":
+                    if upload is not None:
+                        early = await anyio.to_thread.run_sync(
+                            functools.partial(_ahead, call, upload), limiter=app.limiter(False))
+                        if early is not None:
+                            return early
+                    read = await read_post(request, app.settings, upload=upload is not None,
+                                           csrf=authenticator.csrf, secret=csrf_secret)
+                    if isinstance(read, int):
+                        return error_page(app, request, read)
+                    raw = read
+                    call = replace(call, form=FormInput(raw), files=files_of(raw))
+                work = (functools.partial(_handle, call) if password is None
+                        else functools.partial(_handle_with_passwords, password, call))
+                response = await anyio.to_thread.run_sync(work, limiter=app.limiter(password is not None))
+            finally:
+                if raw is not None:
+                    await raw.close()  # an upload's spooled files
             ctx_new = getattr(response, "_kanvaro_cookie", None)
             if ctx_new is not None:
                 _cookie(app, response, *ctx_new)
             elif fresh_csrf:
-                _cookie(app, response, session_token or "", csrf_secret)
+                _cookie(app, response, session_token or "", secret)
             return response
 
         endpoint.password_threads = password is not None  # type: ignore[attr-defined]
@@ -252,11 +177,7 @@ def _handle(call: _Call) -> Response:
         web = call.web(ctx)
         actor, hx = ctx.actor, web.hx
         if call.login and actor is None:
-            if hx.partial:  # a boosted request is a navigation: it gets the 303 below
-                raise _Rollback(hx_redirect("/login"))
-            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            next_url = target if request.method == "GET" else "/projects"
-            raise _Rollback(see_other("/login?next=" + quote(next_url, safe="")))
+            raise _Rollback(_to_login(request, hx))
         etag = None
         if request.method == "GET" and actor is not None and not pending(request):
             # Conditional GET: answered before any rendering when nothing it shows changed.
@@ -284,12 +205,45 @@ def _handle(call: _Call) -> Response:
         return uow.run(call.app, call.caller, work, write=request.method == "POST")
     except _Rollback as rb:
         return rb.response
-    except Exception as exc:
-        if is_transient(exc):  # the database is away: one line, not a trace per request
-            log.warning("request %s: database unavailable: %s", request_id(request), exc)
-            return error_page(call.app, request, 503)
-        log.exception("request %s failed", request_id(request))
-        return error_page(call.app, request, 500)
+    except Exception as exc:  # noqa: BLE001 (logged there)
+        return _failed(call, exc)
+
+
+def _ahead(call: _Call, check: Handler) -> Response | None:
+    """An upload's checks before its body is read: None to go on, else the answer."""
+
+    def work(ctx: Ctx) -> Response | None:
+        web = call.web(ctx)
+        if ctx.actor is None:
+            return _to_login(call.request, web.hx) if call.login else None
+        try:
+            check(web, **call.request.path_params)
+        except KanvaroError as exc:
+            return web.error(exc)
+        return None
+
+    try:
+        return uow.run(call.app, call.caller, work, write=False)
+    except Exception as exc:  # noqa: BLE001 (logged there)
+        return _failed(call, exc)
+
+
+def _to_login(request: Request, hx: HtmxDetails) -> Response:
+    """Not logged in: to the login page, back here afterwards if this was a page."""
+    if hx.partial:  # a boosted request is a navigation: it gets the 303 below
+        return hx_redirect("/login")
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    next_url = target if request.method == "GET" else "/projects"
+    return see_other("/login?next=" + quote(next_url, safe=""))
+
+
+def _failed(call: _Call, exc: Exception) -> Response:
+    request = call.request
+    if is_transient(exc):  # the database is away: one line, not a trace per request
+        log.warning("request %s: database unavailable: %s", request_id(request), exc)
+        return error_page(call.app, request, 503)
+    log.exception("request %s failed", request_id(request))
+    return error_page(call.app, request, 500)
 
 
 __all__ = ["Web", "client_addr", "origin_ok", "view"]
