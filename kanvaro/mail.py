@@ -3,6 +3,8 @@
 Delivery is claimed row by row with a conditional UPDATE, so several processes (or
 `kanvaro send-mail` next to `kanvaro serve`) never send the same mail twice. A claim
 is a lease: a sender that dies mid-send leaves the row to be picked up once it expires.
+Before each delivery run the sender writes the mail nobody's request writes: the
+notification digests and the due_soon notifications (`make_mail`).
 """
 
 from __future__ import annotations
@@ -93,6 +95,35 @@ def enqueue(
     return int(row)
 
 
+def enqueue_many(db: Session, mails: list[dict[str, Any]], *, now: datetime) -> None:
+    """Add mails without secrets (to, subject, text, html, organization_id each) to the
+    outbox in one statement, in the caller's transaction (the digests)."""
+    db.connection().execute(insert(EmailOutbox.__table__), [  # type: ignore[attr-defined]
+        {"organization_id": m.get("organization_id"), "to": m["to"],
+         "subject": " ".join(m["subject"].split())[:300], "text_body": m["text"],
+         "html_body": m.get("html", ""), "status": PENDING, "attempts": 0, "last_error": "",
+         "next_attempt_at": now, "created_at": now, "secret_purpose": "", "secret_nonce": "",
+         "secret_hash": ""} for m in mails])
+
+
+# -- mail the sender writes itself ----------------------------------------------------
+
+DUE_SOON_EVERY = timedelta(minutes=5)  # a date changes once a day: no need to look more often
+_due_soon_ran: list[datetime] = []  # when this process last looked (a throttle, nothing more)
+
+
+def make_mail(settings: Settings, engine: Engine, now: datetime) -> int:
+    """The due_soon notifications and the digests that are due (kanvaro.notifications);
+    returns how many digests went into the outbox."""
+    from kanvaro.notifications.digest import run_digests
+    from kanvaro.notifications.due_soon import run_due_soon
+
+    if not _due_soon_ran or not timedelta(0) <= now - _due_soon_ran[-1] < DUE_SOON_EVERY:
+        run_due_soon(engine, now)
+        _due_soon_ran[:] = [now]
+    return run_digests(engine, settings, now)
+
+
 # -- delivering mail ------------------------------------------------------------------
 
 
@@ -154,7 +185,8 @@ def drain_once(
     settings: Settings, *, engine: Engine | None = None, now: datetime | None = None,
     limit: int = 500,
 ) -> int:
-    """Deliver every due mail once; returns how many were sent."""
+    """Make the digests that are due (make_mail), then deliver every due mail once; returns
+    how many were sent."""
     own = engine is None
     engine = engine or make_engine(settings.database_url)
 
@@ -164,6 +196,10 @@ def drain_once(
     sent = 0
     seen: set[int] = set()
     try:
+        try:
+            make_mail(settings, engine, clock())
+        except Exception:  # the outbox is delivered all the same
+            log.exception("making the digests failed; delivering the outbox")
         while len(seen) < limit:
             batch = _claim(engine, clock(), min(BATCH, limit - len(seen)), seen)
             if not batch:
@@ -188,7 +224,7 @@ def drain_once(
 
 
 async def run_sender(settings: Settings, engine: Engine, interval: float) -> None:
-    """Drain the outbox forever, in a worker thread so requests are never blocked."""
+    """Make and drain the outbox forever, in a worker thread so requests are never blocked."""
     while True:
         try:
             await asyncio.to_thread(drain_once, settings, engine=engine)
