@@ -33,8 +33,12 @@ def who_can_see(ctx: Ctx, project_id: int, user_ids: Iterable[int]) -> set[int]:
         .where(User.id.in_(wanted), User.organization_id == ctx.org_id,  # type: ignore[union-attr]
                User.is_active.is_(True))  # type: ignore[attr-defined]
     ).all()
-    return {uid for uid, role, custom, member in rows
-            if member is not None or role in POLICY[VIEW_ALL] or VIEW_ALL in (custom or ())}
+    return {uid for uid, role, custom, member in rows if sees(role, custom, member is not None)}
+
+
+def sees(role: str, custom_permissions: Iterable[str] | None, member: bool) -> bool:
+    """The rule itself, for one person: a member of the project, or one who sees them all."""
+    return member or role in POLICY[VIEW_ALL] or VIEW_ALL in (custom_permissions or ())
 
 
 def handles_to_ids(ctx: Ctx, handles: Iterable[str]) -> dict[str, int]:

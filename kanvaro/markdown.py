@@ -3,9 +3,10 @@
 markdown-it-py renders (tables and strikethrough on, raw HTML off); two inline rules of ours
 turn `#3.14` into a link to that task and `@handle` into a link to that person, each only
 when it names something real (a task of the organization, a person who may see the project);
-nh3 then sanitizes the result with an allow-list, so whatever the renderer or our rules let
-through, no script, style, frame, form or event attribute survives, and links keep only
-http, https and mailto (and our own relative paths).
+headings move one level down (the page has the h1). nh3 then sanitizes the result with an
+allow-list, so whatever the renderer or our rules let through, no script, style, frame, form
+or event attribute survives, and links keep only http, https and mailto (and our own
+relative paths). docs/markdown.md says why.
 
 What a stored rendering may not know is who will read it: a task link points into a project
 the reader may not see. `visible_refs` drops those links at display time (they become plain
@@ -20,17 +21,18 @@ from typing import Any
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markupsafe import Markup, escape
 from sqlalchemy import and_, or_, select
 
 from kanvaro.audience import handles_to_ids, who_can_see
 from kanvaro.context import Ctx
-from kanvaro.handles import MENTION_RE
+from kanvaro.handles import MENTION_RE, candidates
 
 REF_RE = re.compile(r"(?<![\w#/.])#(\d{1,9})\.(\d{1,9})(?![\w])")
 _REF_AT = re.compile(r"#(\d{1,9})\.(\d{1,9})(?![\w])")
-_MENTION_AT = re.compile(r"@([a-z0-9][a-z0-9._-]{1,29})(?<![._-])", re.IGNORECASE)
+_MENTION_AT = re.compile(r"@([a-z0-9][a-z0-9._-]{1,29})", re.IGNORECASE)
 MAX_LOOKUPS = 100  # refs or handles resolved per text; the rest stay text
 
 TAGS = {"p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "s", "del", "code",
@@ -78,21 +80,57 @@ def _mention(state: StateInline, silent: bool) -> bool:
     if state.src[state.pos] != "@" or state.linkLevel > 0 or _word_before(state):
         return False
     match = _MENTION_AT.match(state.src, state.pos)
-    user_id = match and state.env.get("people", {}).get(match[1].lower())
-    if not match or not user_id:
+    people = state.env.get("people", {})
+    handle = match and next((h for h in candidates(match[1]) if h in people), None)
+    if not match or not handle:
         return False
     if not silent:
-        _link(state, f"/team#member-{user_id}", match[0], {"class": "mention"})
+        user_id = people[handle]
+        _link(state, f"/team#member-{user_id}", "@" + match[1][:len(handle)], {"class": "mention"})
         state.env.setdefault("mentioned", set()).add(user_id)
-    state.pos = match.end()
+    state.pos = match.start() + 1 + len(handle)
     return True
+
+
+def _headings(state: StateCore) -> None:
+    """Headings sit below the page's own h1 and never skip a level: `#` is an h2, and each is
+    at most one deeper than the one before, so a text keeps the page's outline whole."""
+    before = 1
+    for token in state.tokens:
+        if token.type == "heading_open":
+            level = min(int(token.tag[1]) + 1, before + 1, 6)
+            before = level
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{before}"
+
+
+_LINKABLE = re.compile(r"(?:https?|mailto):", re.IGNORECASE)
+
+
+def _user_link(url: str) -> bool:
+    """A link the writer wrote: http, https or mailto only (SPEC §8), so any other one stays
+    the text that was typed. nh3 below holds the same line a second time."""
+    return _LINKABLE.match(url) is not None
+
+
+def _image(renderer: Any, tokens: list[Any], idx: int, options: Any, env: Any) -> str:
+    """An image is shown as a link to it (its alt text, or the address), or as its alt text
+    inside a link: our pages never load a picture from elsewhere."""
+    token = tokens[idx]
+    src = str(token.attrGet("src") or "")
+    alt = renderer.renderInlineAsText(token.children or [], options, env)
+    if sum({"link_open": 1, "link_close": -1}.get(t.type, 0) for t in tokens[:idx]) > 0:
+        return str(escape(alt))
+    return f'<a href="{escape(src)}">{escape(alt or src)}</a>'
 
 
 def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+    md.core.ruler.push("kanvaro_headings", _headings)
     md.inline.ruler.before("text", "kanvaro_task_ref", _task_ref)
     md.inline.ruler.before("text", "kanvaro_mention", _mention)
-    md.validateLink = lambda url: True  # nh3 decides which links stay, once, below
+    md.validateLink = _user_link
+    md.add_render_rule("image", _image)
     return md
 
 
@@ -128,7 +166,7 @@ def render(ctx: Ctx, text: str, *, project_id: int | None = None) -> Rendered:
     if not text.strip():
         return Rendered("")
     env: dict[str, Any] = {"refs": _refs(ctx, text)}
-    handles = {h.lower() for h in MENTION_RE.findall(text)}
+    handles = {h for word in MENTION_RE.findall(text) for h in candidates(word)}
     if handles and project_id is not None:
         ids = handles_to_ids(ctx, sorted(handles)[:MAX_LOOKUPS])
         seeing = who_can_see(ctx, project_id, ids.values())

@@ -261,4 +261,94 @@
       if (keep) keep.focus();
     }).catch(function () { window.location.href = link.href; });
   }, true);
+
+  // Markdown fields (templates/_forms.html markdown_field). Typing `@` offers the people who
+  // may see the project: a listbox the textarea drives (aria-controls, aria-activedescendant;
+  // a textarea may not take aria-expanded), Up/Down to move, Enter or Tab to insert, Escape
+  // to close. Without JavaScript the handle is typed.
+  var AT = /(^|[^\w@.])@([\w.-]{0,30})$/;
+  function mentions(t) { return t && t.getAttribute && t.getAttribute("data-mention") && document.getElementById(t.id + "-people"); }
+  function options(l) { return l.querySelectorAll("[role=option]"); }
+  function closeList(t) {
+    var l = mentions(t);
+    if (!l) return;
+    l.hidden = true;
+    l.textContent = "";
+    t.removeAttribute("aria-activedescendant");
+  }
+  function pick(t, i) {
+    var o = options(mentions(t)), n = o.length;
+    t._kvAt = i = (i + n) % n;
+    o.forEach(function (x, j) { x.setAttribute("aria-selected", j === i ? "true" : "false"); });
+    t.setAttribute("aria-activedescendant", o[i].id);
+    o[i].scrollIntoView({block: "nearest"});
+  }
+  function insert(t, o) {
+    var end = t.selectionStart, head = t.value.slice(0, end).replace(/@[\w.-]*$/, "@" + o.getAttribute("data-handle") + " ");
+    t.value = head + t.value.slice(end);
+    t.selectionStart = t.selectionEnd = head.length;
+    closeList(t);
+    t.focus();
+  }
+  document.addEventListener("input", function (e) {
+    var t = e.target, l = mentions(t);
+    if (!l) return;
+    var m = AT.exec(t.value.slice(0, t.selectionStart)), n = t._kvSeq = (t._kvSeq || 0) + 1;
+    if (!m) return closeList(t);
+    fetch(t.getAttribute("data-mention") + "?q=" + encodeURIComponent(m[2]), {headers: {"HX-Request": "true"}})
+      .then(function (r) { return r.ok ? r.text() : ""; })
+      .then(function (html) {
+        if (n !== t._kvSeq) return;  // a later keystroke asked again
+        l.innerHTML = html;
+        var o = options(l);
+        if (!o.length) return closeList(t);
+        o.forEach(function (x, j) { x.id = l.id + "-" + j; });
+        l.hidden = false;
+        pick(t, 0);
+      });
+  });
+  document.addEventListener("keydown", function (e) {
+    var t = e.target, l = mentions(t), k = e.key;
+    if (!l || l.hidden) return;
+    if (k === "ArrowDown" || k === "ArrowUp") pick(t, t._kvAt + (k === "ArrowUp" ? -1 : 1));
+    else if (k === "Enter" || k === "Tab") insert(t, options(l)[t._kvAt]);
+    else if (k === "Escape") closeList(t);
+    else return /^(Arrow[LR]|Home|End|Page)/.test(k) && closeList(t);  // the caret left the @word
+    e.preventDefault();
+  });
+  document.addEventListener("mousedown", function (e) {  // before the textarea loses the focus
+    var o = e.target.closest && e.target.closest("[role=listbox] [data-handle]");
+    if (!o) return;
+    e.preventDefault();
+    insert(document.querySelector("[aria-controls='" + o.parentNode.id + "']"), o);
+  });
+  document.addEventListener("focusout", function (e) { closeList(e.target); });
+
+  // Preview: the text rendered by the server as saving would, in place of the textarea, and
+  // back (the button says which). Without JavaScript the button posts the form to a page.
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("[data-preview]");
+    if (!b) return;
+    e.preventDefault();
+    var t = document.getElementById(b.getAttribute("data-preview")), out = document.getElementById(t.id + "-preview");
+    if (t.hidden) {
+      out.textContent = "";
+      t.hidden = false;
+      b.firstChild.textContent = "Preview";
+      t.focus();
+      return;
+    }
+    var body = new FormData();
+    body.append("text", t.value);
+    body.append("csrf_token", b.form.elements.csrf_token.value);
+    fetch(b.formAction, {method: "POST", body: body, headers: {"HX-Request": "true"}}).then(function (r) {
+      return r.text().then(function (html) {
+        out.innerHTML = html;
+        if (!r.ok) return;
+        t.hidden = true;
+        b.firstChild.textContent = "Edit";
+        announce("Preview shown. Edit goes back to the text.");
+      });
+    }).catch(function () { announce("The preview could not be shown."); });
+  });
 })();

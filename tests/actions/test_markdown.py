@@ -97,3 +97,52 @@ def test_an_email_address_is_no_mention(world):
 
 def test_sanitize_strips_event_attributes():
     assert "onclick" not in sanitize('<a href="https://x" onclick="y">z</a>')
+
+
+@pytest.mark.parametrize("text", ["[x](/logout)", "[x](javascript:alert(1))", "[x](ftp://x.test)",
+                                  "[x](data:text/html,x)", "<javascript:alert(1)>", "[x](foo.html)"])
+def test_a_link_other_than_http_https_or_mailto_stays_the_text_typed(world, text):
+    html = render(world["ctx"], text).html
+    assert "<a" not in html and "](" in html or "&lt;" in html
+
+
+def test_an_image_is_a_link_to_it_never_a_picture_loaded_from_elsewhere(world):
+    html = render(world["ctx"], "![a cat](https://x.test/cat.png) [![i](https://x.test/i.png)](https://y.test)").html
+    assert "<img" not in html
+    assert '<a href="https://x.test/cat.png" rel="nofollow noopener noreferrer">a cat</a>' in html
+    assert '<a href="https://y.test" rel="nofollow noopener noreferrer">i</a>' in html
+
+
+def test_headings_sit_below_the_page_heading_and_skip_no_level(world):
+    html = render(world["ctx"], "# A\n\n### B\n\n###### C\n\n## D").html
+    assert re.findall(r"<(h\d)>", html) == ["h2", "h3", "h4", "h3"]
+
+
+def test_a_mention_at_the_end_of_a_sentence_leaves_the_full_stop(world):
+    r = render(world["ctx"], "Thanks @bob.stone.", project_id=world["project"].id)
+    assert r.mentioned == {world["bob"].id}
+    assert r.html.rstrip().endswith("@bob.stone</a>.</p>")
+
+
+def test_a_handle_ending_in_a_dot_is_mentioned_whole(world, db):
+    world["bob"].handle = "bob."
+    db.flush()
+    r = render(world["ctx"], "cc @bob.", project_id=world["project"].id)
+    assert r.mentioned == {world["bob"].id} and "@bob.</a>" in r.html
+
+
+def test_mentions_in_code_links_and_escapes_stay_text(world):
+    r = render(world["ctx"], "`@bob.stone` [@bob.stone](https://x.test) \\@bob.stone\n\n    @bob.stone",
+               project_id=world["project"].id)
+    assert not r.mentioned and "mention" not in r.html
+
+
+def test_a_mention_of_a_deactivated_person_is_plain_text(world, db):
+    world["bob"].is_active = False
+    db.flush()
+    assert not render(world["ctx"], "@bob.stone", project_id=world["project"].id).mentioned
+
+
+def test_without_a_project_no_one_is_mentioned(world):
+    r = render(world["ctx"], "@bob.stone")
+    assert not r.mentioned and "<a" not in r.html
