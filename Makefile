@@ -7,6 +7,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 APT := apt-get -o DPkg::Lock::Timeout=600 -y -q
 PYTEST := $(BIN)/python -m pytest
+# pytest-xdist: the suite waits on databases, servers and Chromium more than on the CPU.
+WORKERS ?= 4
+BROWSER_WORKERS ?= 2
 
 .PHONY: install run test test-deps system-deps test-sqlite test-postgres test-browser fuzz bench soak screenshots lint clean
 
@@ -52,18 +55,18 @@ $(VENV)/.test-installed: $(VENV)/.installed pyproject.toml
 test-deps: install system-deps $(VENV)/.test-installed
 
 test: test-deps
-	$(PYTEST) --ignore=tests/browser
-	$(PYTEST) --ignore=tests/browser --db=postgres
-	$(PYTEST) tests/browser
+	$(PYTEST) -n $(WORKERS) --ignore=tests/browser
+	$(PYTEST) -n $(WORKERS) --ignore=tests/browser --db=postgres
+	$(PYTEST) -n $(BROWSER_WORKERS) tests/browser
 
 test-sqlite: test-deps
-	$(PYTEST) --ignore=tests/browser
+	$(PYTEST) -n $(WORKERS) --ignore=tests/browser
 
 test-postgres: test-deps
-	$(PYTEST) --ignore=tests/browser --db=postgres
+	$(PYTEST) -n $(WORKERS) --ignore=tests/browser --db=postgres
 
 test-browser: test-deps
-	$(PYTEST) tests/browser
+	$(PYTEST) -n $(BROWSER_WORKERS) tests/browser
 
 # Not part of `make test`: the hostile-input properties with fresh random draws, many of them
 # (`make test` replays the same 25 per form every run). FUZZ_EXAMPLES=n sets how many.

@@ -24,9 +24,10 @@ from urllib.parse import urlencode
 # run as a script: import the bench package (and tests.pg) from the repository root
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from bench import report
+from bench.collab import comment_post, comment_reqs, digest_run
 from bench.harness import (
     BIN,
     ROOT,
@@ -214,8 +215,21 @@ class Bench:
             "board5": self.get(org, f"/projects/{org.small_project}/board"),
             "task": self.get(org, f"/tasks/{org.big_tasks[17]}"),
             "projects": self.get(org, "/projects"),
+            "comment": comment_post(org, small_task, 0),
         }
         probes = self.probes(env["KANVARO_DATABASE_URL"], "sqlite-main", org, pairs)
+        # issue 12: the header's unread count, with 5 unread notifications: no more statements
+        with engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO notification (organization_id, user_id, kind, task_id, actor_id, "
+                "created_at) SELECT organization_id, :owner, 'commented', id, NULL, "
+                "CURRENT_TIMESTAMP FROM task WHERE project_id = :p LIMIT 5"),
+                {"owner": org.owner_id, "p": org.small_project})
+        unread = self.probes(env["KANVARO_DATABASE_URL"], "sqlite-main", org,
+                             {"projects_unread": pairs["projects"]})
+        probes.update(unread)
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM notification WHERE user_id = :owner"), {"owner": org.owner_id})
         # the 304: the same board again with the ETag it was given, in process
         app = InProcess(env["KANVARO_DATABASE_URL"], SECRET, self.tmp / "sqlite-main")
         try:
@@ -235,6 +249,9 @@ class Bench:
             self.sqlite_main_w1(server, engine, org, probes)
         finally:
             server.stop()
+        digest = digest_run(engine, org, self.tmp / "sqlite-main", SECRET)
+        log(f"digest run: {digest}")
+        self.facts["digest"] = digest
         self.memory(env, engine, org)
         server = Server.kanvaro(env, 2, self.tmp).start()
         try:
@@ -288,6 +305,9 @@ class Bench:
         tasks = [self.get(org, f"/tasks/{t}") for t in org.big_tasks]
         self.facts["task"] = self.run("task page (200 rotating)", cfg, server, tasks,
                                       sql=probes["task"].sql, **sized(tasks[0]))
+        comments = comment_reqs(org)  # issue 12: a comment from the task page, with htmx
+        self.facts["comment"] = self.run("comment post (htmx)", cfg, server, comments, warm=False,
+                                         sql=probes["comment"].sql, **sized(comments[0]))
         task_list = self.get(org, f"/projects/{org.big_project}")  # issue 11: 50 rows, controls
         self.facts["task_list"] = self.run("task list page (50 rows)", cfg, server, [task_list],
                                            **sized(task_list))

@@ -11,7 +11,16 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select, update
 
 from kanvaro.enums import PRIORITIES, TASK_STATUSES
-from kanvaro.models import AuditEntry, Organization, Project, ProjectMember, Task, User, UserSession
+from kanvaro.models import (
+    AuditEntry,
+    Organization,
+    Project,
+    ProjectMember,
+    Task,
+    TaskAssignee,
+    User,
+    UserSession,
+)
 from kanvaro.security import (
     SESSION_COOKIE,
     CookieSigner,
@@ -71,9 +80,9 @@ def _org(conn: Any, name: str, people: int, secret_key: str) -> Org:
     ).scalar_one()
     slug = hashlib.sha1(name.encode()).hexdigest()[:8]
     user_rows = [
-        {"organization_id": org_id, "name": f"Person {n:02d}", "email": f"p{n}-{slug}@bench.test",
+        {"organization_id": org_id, "name": f"Person {n:02d}", "handle": f"person{n:02d}", "email": f"p{n}-{slug}@bench.test",
          "password_hash": NO_PASSWORD, "role": "owner" if n == 0 else "team_member",
-         "custom_role_id": None, "is_active": True, "created_at": now}
+         "custom_role_id": None, "is_active": True, "mail_off": [], "created_at": now}
         for n in range(people)
     ]
     conn.execute(insert(User), user_rows)
@@ -118,7 +127,7 @@ def _projects(conn: Any, org: Org, sizes: list[int], people: list[int]) -> list[
                 "organization_id": org.id, "project_id": project_id, "number": i + 1,
                 "title": f"Task {i + 1}: {WORDS[i % 10]} the {WORDS[(i // 10) % 10]} module",
                 "description": "Seeded for the benchmark.", "story_id": None,
-                "assignee_id": people[i % len(people)] if i % 3 else None,
+                "comment_count": i % 4,
                 "priority": PRIORITY_LIST[i % 4], "story_points": (i % 8) or None,
                 "due_date": today + timedelta(days=i % 30 - 10) if i % 2 else None,
                 "status": status, "completed_at": now if status == "completed" else None,
@@ -130,7 +139,17 @@ def _projects(conn: Any, org: Org, sizes: list[int], people: list[int]) -> list[
                 rows = []
     if rows:
         conn.execute(insert(Task), rows)
+    _assign(conn, org, people)
     return ids
+
+
+def _assign(conn: Any, org: Org, people: list[int]) -> None:
+    """Two assignees on every task (the board of issue 12 shows each): people i and i + 1."""
+    tasks = conn.execute(select(Task.id, Task.number).where(Task.organization_id == org.id))
+    rows = [{"task_id": tid, "user_id": people[(number + k) % len(people)],
+             "organization_id": org.id} for tid, number in tasks for k in (0, 1)]
+    for chunk in _chunks(rows):
+        conn.execute(insert(TaskAssignee), chunk)
 
 
 def _tasks_of(conn: Any, project_id: int) -> list[int]:

@@ -7,6 +7,7 @@ ranks on the board, and the audit entries of how it came about (working hours, o
 from __future__ import annotations
 
 import random
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -20,15 +21,16 @@ from kanvaro.accounts.models import Organization, User
 from kanvaro.context import Ctx
 from kanvaro.db import make_engine, run_in_transaction
 from kanvaro.demo_data import CUSTOM_ROLE, PEOPLE, PROJECTS, DemoProject, Person
-from kanvaro.demo_history import Clock, Plan, status_after
+from kanvaro.demo_history import Clock, Plan, due, status_after
 from kanvaro.enums import TASK_STATUSES
-from kanvaro.permissions import ROLES
+from kanvaro.markdown import render
+from kanvaro.permissions import ROLES, Actor
 from kanvaro.projects.models import Project, ProjectMember
 from kanvaro.security import hash_password
 from kanvaro.seed import add_owner, registration
 from kanvaro.settings import Settings
 from kanvaro.stories.models import Story
-from kanvaro.tasks.models import Task
+from kanvaro.tasks.models import Task, TaskAssignee
 from kanvaro.tasks.queries import GAP
 from kanvaro.team.models import CustomRole, Invitation
 
@@ -62,6 +64,7 @@ def demo(settings: Settings) -> DemoLogin:
 
 PRIORITY_WEIGHTS = {"low": 2, "medium": 5, "high": 3, "critical": 1}
 PRIORITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+REF = re.compile(r"#\[([^\]]+)\]")  # `#[title]` in demo_data: that task's `#3.14`
 
 
 class _Demo:
@@ -91,6 +94,12 @@ class _Demo:
         founded = max(p.started_days_ago for p in PROJECTS) * 5 / 7 + 3
         self.org_id, self.ids[PEOPLE[0].key] = add_owner(
             self.db, self.settings, self.form, self.password_hash, self.clock.ago(founded))
+        owner = PEOPLE[0]
+        # Who the Markdown is rendered for: the owner sees every project, so every link is made.
+        self.writer = Ctx(db=self.db, now=self.clock.now, settings=self.settings, request_id="demo",
+                          actor=Actor.build(id=self.ids[owner.key], organization_id=self.org_id,
+                                            name=owner.name, email=self.emails[owner.key],
+                                            role=owner.role))
         self.people(founded)
         for number, project in enumerate(PROJECTS, start=1):
             self.project(number, project)
@@ -161,6 +170,8 @@ class _Demo:
         assert row.id is not None
         self.db.add_all(ProjectMember(organization_id=self.org_id, project_id=row.id, user_id=uid)
                         for uid in members)
+        self.db.flush()
+        row.description_html = render(self.writer, spec.description, project_id=row.id).html
         created = {"name": spec.name, "description": spec.description,
                    "status": spec.was or spec.status, "priority": spec.priority,
                    "start_date": row.start_date, "end_date": row.end_date}
@@ -195,35 +206,26 @@ class _Demo:
         done = status == "completed"
         assignee = None if not done and rng.random() < 0.08 else rng.choice(spec.assignees)
         by = assignee or spec.creator
+        people = [assignee] if assignee else []
+        if assignee and rng.random() < 0.25:  # a second person on a quarter of them
+            people.append(rng.choice([p for p in spec.assignees if p != assignee]))
         task = Task(
             organization_id=self.org_id, project_id=0, number=0, title=title,
             description=more[0] if more else "",
-            assignee_id=self.ids[assignee] if assignee else None,
             priority=rng.choices(list(PRIORITY_WEIGHTS), list(PRIORITY_WEIGHTS.values()))[0],
             story_points=rng.choice([1, 2, 3, 3, 5, 5, 8, None]), status=status,
             created_by_id=None, version=1 + steps,
             created_at=self.clock.ago(born),
             updated_at=self.clock.ago(moments[-1] if moments else born),
             completed_at=self.clock.ago(moments[-1]) if done else None)
-        task.due_date = self.due(task.completed_at.date() if task.completed_at else None)
+        task.due_date = due(self.rng, self.today, task.completed_at.date() if task.completed_at else None)
         creator = spec.creator if rng.random() < 0.6 else by
-        plan = Plan(task, story, born, moments, creator, by)
+        plan = Plan(task, story, born, moments, creator, by, assignees=people)
         if task.due_date and not done and rng.random() < 0.15:  # postponed once
             plan.first_due = task.due_date - timedelta(days=rng.choice([3, 7, 14]))
             plan.postponed = rng.uniform(0.01, born - 0.01)
             task.version += 1
         return plan
-
-    def due(self, completed: date | None) -> date | None:
-        """A due date around today: some overdue, some today, most in the coming weeks."""
-        r, rng = self.rng.random(), self.rng
-        if completed is not None:
-            return None if r < 0.3 else completed + timedelta(days=rng.randint(-2, 6))
-        if r < 0.15:
-            return None
-        days = (rng.randint(-9, -1) if r < 0.32 else 0 if r < 0.4 else rng.randint(1, 7)
-                if r < 0.65 else rng.randint(8, 35))
-        return self.today + timedelta(days=days)
 
     def tasks(self, project: Project, plans: list[Plan]) -> None:
         """Numbered in the order they were created, ranked in each column, with their history."""
@@ -240,18 +242,28 @@ class _Demo:
                 column.sort(key=lambda t: (PRIORITY_RANK[t.priority], t.due_date or date.max, t.number))
             for rank, task in enumerate(column, start=1):
                 task.position = rank * GAP
+        labels = {p.task.title: f"#{project.number}.{p.task.number}" for p in plans}
+        for plan in plans:
+            plan.task.description = REF.sub(lambda m: labels[m[1]], plan.task.description)
         self.db.add_all(p.task for p in plans)
         self.db.flush()
+        self.db.add_all(TaskAssignee(task_id=p.task.id, user_id=self.ids[key],
+                                     organization_id=self.org_id)
+                        for p in plans for key in p.assignees)
         project.task_seq = len(plans)
         for plan in plans:
             t = plan.task
+            assert t.id is not None and project.id is not None
+            rendered = render(self.writer, t.description, project_id=project.id)
+            t.description_html = rendered.html
             values = {"title": t.title, "description": t.description, "story_id": t.story_id,
-                      "assignee_id": t.assignee_id, "priority": t.priority,
-                      "story_points": t.story_points, "due_date": plan.first_due or t.due_date}
-            changes = {k: [None, v] for k, v in values.items() if v not in (None, "")}
+                      "priority": t.priority, "story_points": t.story_points,
+                      "due_date": plan.first_due or t.due_date,
+                      "assignees": sorted(self.ids[k] for k in plan.assignees)}
+            changes = {k: [None, v] for k, v in values.items() if v not in (None, "", [])}
             self.at(plan.born, self.event(
                 events.TaskCreated, t.id, changes | {"number": [None, f"{project.number}.{t.number}"]}, plan.creator,
-                project_id=project.id))
+                project_id=project.id, mentioned=rendered.mentioned))
             statuses = list(TASK_STATUSES)
             for step, ago in enumerate(plan.moments):
                 self.at(ago, self.event(

@@ -2,6 +2,8 @@
 
 Plain data; `kanvaro.demo` turns it into rows, dates relative to today and an audit
 history. Each task is (final status, title) or (final status, title, description).
+Descriptions are Markdown; `#[title]` stands for the link to that task of the same project
+(its `#3.14`, once numbered), `@handle` for a person (handles are made from names).
 """
 
 from __future__ import annotations
@@ -53,8 +55,8 @@ class DemoProject:
 
 WEBSITE = DemoProject(
     "Website relaunch", "active", "high",
-    "The new marketing site with the refreshed brand, on a faster host. Launch before the "
-    "trade fair; the old URLs must keep working.",
+    "The new marketing site with the refreshed brand, on a faster host. Launch **before the "
+    "trade fair**; the old URLs must keep working.",
     creator="maya", members=("maya", "priya", "lucas", "aiko", "grace"),
     assignees=("lucas", "lucas", "lucas", "aiko", "aiko", "aiko", "priya"),
     started_days_ago=41, ends_in_days=24,
@@ -64,8 +66,8 @@ WEBSITE = DemoProject(
             (DONE, "Agree on the new sitemap with the client"),
             (DONE, "Write the homepage copy"),
             (REVIEW, "Write the product page copy",
-             ("Three product pages share one template. Keep each intro under 60 words; Grace "
-             "signs off on the claims.")),
+             ("Three product pages share one template. Keep each intro **under 60 words**; "
+             "@grace.holloway signs off on the claims.")),
             (DOING, "Rewrite the pricing FAQ"),
             (TODO, "Collect customer quotes for the testimonials"),
             (TODO, "Translate the main pages into German"),
@@ -85,15 +87,16 @@ WEBSITE = DemoProject(
             (DONE, "Build the header and footer components"),
             (TESTING, "Build the homepage hero and feature grid",
              ("Hero with the new tagline, the product shot and two buttons; below it the grid "
-             "of six features with their icons.\n\nCheck it at 390 px, 768 px and 1280 px, in "
-             "light and dark, before moving it to Completed.")),
+             "of six features with their icons (#[Icon set for the feature grid]).\n\n"
+             "Before moving it to Completed, check it:\n\n- at 390 px, 768 px and 1280 px\n"
+             "- in light and dark\n- with the copy of #[Write the homepage copy]")),
             (TESTING, "Contact form with spam protection"),
             (REVIEW, "Responsive navigation menu"),
             (DOING, "Blog listing with pagination"),
             (DOING, "Image pipeline with WebP and lazy loading"),
             (TODO, "Redirects from the old URLs",
              ("Export the old URLs from the analytics report; every one with traffic in the "
-             "last year gets a 301 to its new page.")),
+             "last year gets a `301` to its new page. Needed before #[Switch DNS to the new host].")),
             (TODO, "Cookie banner that respects Do Not Track"),
             (TODO, "Launch checklist and rollback plan"),
             (TODO, "Switch DNS to the new host"),
@@ -138,8 +141,9 @@ MOBILE = DemoProject(
             (DONE, "Password reset flow"),
             (TESTING, "Biometric unlock with Face ID and fingerprint"),
             (REVIEW, "Delete the account from the settings screen",
-             ("Required by both stores. Ask for the password again, then say what is deleted "
-             "and when.")),
+             ("Required by both stores:\n\n1. Ask for the password again.\n2. Say what is "
+             "deleted, and when.\n\nSee the [App Store guideline 5.1.1]"
+             "(https://developer.apple.com/app-store/review/guidelines/#data-collection-and-storage).")),
             (TODO, "Two-factor authentication with TOTP"),
         ]),
         "Offline mode": ("high", [
@@ -269,7 +273,7 @@ OFFICE = DemoProject(
             (DONE, "Order the standing desks"),
             (TESTING, "Acoustic panels in the meeting rooms",
              ("Installed on Tuesday. Book the large room for an hour and check a video call "
-             "from both ends before signing off.")),
+             "from both ends before signing off; @tom.okafor has the test script.")),
             (REVIEW, "Kitchen appliances shortlist"),
             (DOING, "Plants for the open space"),
             (TODO, "Lockers for the hot desks"),

@@ -1,9 +1,10 @@
-"""The demo's timeline (kanvaro/demo.py): moments in working hours counted back from now, and
-each task's plan of when it was made and moved on."""
+"""The demo's timeline (kanvaro/demo.py): moments in working hours counted back from now, due
+dates around today, and each task's plan of when it was made and moved on."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import random
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from kanvaro.stories.models import Story
@@ -34,6 +35,18 @@ class Clock:
         return self.days[-1][0]
 
 
+def due(rng: random.Random, today: date, completed: date | None) -> date | None:
+    """A due date around today: some overdue, some today, most in the coming weeks."""
+    r = rng.random()
+    if completed is not None:
+        return None if r < 0.3 else completed + timedelta(days=rng.randint(-2, 6))
+    if r < 0.15:
+        return None
+    days = (rng.randint(-9, -1) if r < 0.32 else 0 if r < 0.4 else rng.randint(1, 7)
+            if r < 0.65 else rng.randint(8, 35))
+    return today + timedelta(days=days)
+
+
 def status_after(statuses: list[str]) -> str:
     """A story's status from its tasks'."""
     if statuses and all(s == "completed" for s in statuses):
@@ -51,3 +64,4 @@ class Plan:
     by: str  # who moved it on
     first_due: date | None = None
     postponed: float | None = None
+    assignees: list[str] = field(default_factory=list)  # people's keys, the first the main one

@@ -14,8 +14,9 @@ from kanvaro.projects.routes import ROUTES as PROJECTS
 from kanvaro.stories.routes import ROUTES as STORIES
 from kanvaro.tasks.routes import ROUTES as TASKS
 from kanvaro.team.routes import ROUTES as TEAM
+from kanvaro.writing.routes import ROUTES as WRITING
 
 # Order matters only where two paths could match the same URL: /projects/new before
 # /projects/{project_id:id} (an id is digits only, so they never overlap).
 ROUTES: list[Route] = [*ACCOUNTS, *PROJECTS, *TASKS, *STORIES, *TEAM, *AUDIT_LOG, *COMMENTS,
-                       *ATTACHMENTS, *NOTIFICATIONS, *ACTIVITY]
+                       *ATTACHMENTS, *NOTIFICATIONS, *ACTIVITY, *WRITING]

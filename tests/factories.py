@@ -142,6 +142,11 @@ class Browser:
         hdrs = dict(headers or {})
         if htmx:
             hdrs["HX-Request"] = "true"
+        # A value (filename, bytes, type) is a file: the body goes as multipart (uploads).
+        files = {k: v for k, v in payload.items() if isinstance(v, tuple)} if isinstance(payload, dict) else {}
+        if files:
+            payload = {k: v for k, v in payload.items() if k not in files}
+            kwargs["files"] = {**files, **kwargs.get("files", {})}
         return self.client.post(url, data=payload, headers=hdrs, follow_redirects=False, **kwargs)
 
 
@@ -159,3 +164,23 @@ def latest_mail_token(db: Session, secret_key: str = "test-secret-key") -> str:
     mail = db.scalars(select(EmailOutbox).order_by(EmailOutbox.id.desc())).first()  # type: ignore[union-attr]
     assert mail is not None and mail.secret_purpose, "the newest mail carries no secret"
     return mail_secrets.derive(secret_key, mail.secret_purpose, mail.secret_nonce)
+
+
+def assign(db: Session, task: Any, *users: Any) -> None:
+    """Add users (rows or ids) to a task's assignees, straight into task_assignee."""
+    from kanvaro.tasks.models import TaskAssignee
+
+    for user in users:
+        db.add(TaskAssignee(task_id=task.id, user_id=getattr(user, "id", user),
+                            organization_id=task.organization_id))
+    db.flush()
+
+
+def assignee_ids(db: Session, task_id: int) -> list[int]:
+    """A task's assignees' ids, sorted, as committed (the test session's snapshot ended)."""
+    from sqlalchemy import select
+
+    from kanvaro.tasks.models import TaskAssignee
+
+    db.commit()
+    return sorted(db.scalars(select(TaskAssignee.user_id).where(TaskAssignee.task_id == task_id)))

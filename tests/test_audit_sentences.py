@@ -233,3 +233,19 @@ def test_the_parts_are_plain_text_for_the_template_to_escape():
     line = describe(E("task.created", "task", 50, {"title": [None, "<b>x</b>"]}), KNOWN, url)
     assert line.text == "Ann created task <b>x</b> (deleted)"
     assert not any(isinstance(p.text, Markup) for p in line.parts)
+
+
+def test_several_assignees_are_said_by_name():
+    """Issue 12: `assignees` [before, after] (sorted ids) reads as people, not ids."""
+    def text(changes: dict[str, Any]) -> str:
+        return said(E("task.updated", "task", 14, changes))[0]
+
+    assert text({"assignees": [[], [2, 3]]}) == "Ann assigned 3.14 Fix login to Jo and Sam"
+    assert text({"assignees": [[2, 3], [3]]}) == "Ann unassigned Jo from 3.14 Fix login"
+    assert text({"assignees": [[2], [3]]}) == "Ann reassigned 3.14 Fix login from Jo to Sam"
+    assert said(E("task.updated", "task", 14, {"assignees": [[], [2, 3]]}))[1] == [
+        ("Ann", ANN), ("3.14 Fix login", "/tasks/14"), ("Jo", JO), ("Sam", SAM)]
+    line = describe(E("task.created", "task", 14, {"title": [None, "Fix login"], "assignees": [None, [2, 3]]}),
+                    KNOWN, url)
+    [change] = [c for c in line.changes if c.label == "Assignees"]
+    assert (change.before, change.after.text) == (None, "Jo, Sam")

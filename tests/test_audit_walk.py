@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
+import io
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,10 +23,22 @@ from sqlalchemy import func, select
 import kanvaro
 from kanvaro import audit
 from kanvaro.accounts import actions as auth
-from kanvaro.accounts.forms import Credentials, PasswordChange, Registration, ThemeChoice
+from kanvaro.accounts.forms import (
+    Credentials,
+    HandleChoice,
+    PasswordChange,
+    Registration,
+    ThemeChoice,
+)
+from kanvaro.attachments import actions as attachments
+from kanvaro.attachments.forms import Upload
+from kanvaro.comments import actions as comments
+from kanvaro.comments.forms import CommentEdit, NewComment
 from kanvaro.errors import Invalid
 from kanvaro.inputs import parse
-from kanvaro.models import AuditEntry, CustomRole, Invitation, Story, Task, User
+from kanvaro.models import AuditEntry, CustomRole, Invitation, Notification, Story, Task, User
+from kanvaro.notifications import actions as notifications
+from kanvaro.notifications.forms import MailSettings
 from kanvaro.projects import actions as projects
 from kanvaro.projects.forms import NewProject, ProjectEdit
 from kanvaro.stories import actions as stories
@@ -38,7 +51,8 @@ from tests.factories import PASSWORD, make_ctx, make_org, make_project, make_use
 
 # Each area's actions module, by the short name the cases below use.
 AREAS = {"auth": "accounts", "projects": "projects", "stories": "stories", "tasks": "tasks",
-         "team": "team"}
+         "team": "team", "comments": "comments", "notifications": "notifications",
+         "attachments": "attachments"}
 
 
 def action_modules() -> list[ModuleType]:
@@ -79,6 +93,8 @@ NOT_ACTIONS: dict[str, str] = {
     "auth.prepare_register": "read-only: register's password hash, done ahead",
     "auth.prepare_password_change": "read-only: change_password's check and hash, done ahead",
     "team.prepare_acceptance": "read-only: accept_invitation's password hash, done ahead",
+    "comments.comment_to_edit": "read-only: the edit page's loader (checks comment:create, author)",
+    "attachments.may_attach": "read-only: an upload's loader and permission, before its body is read",
 }
 
 
@@ -212,7 +228,47 @@ def _task_move(w: World, _: None) -> int:
                            parse(Move, {"to": "bottom", "view": "board"})).id
 
 
+def _a_comment(w: World) -> int:
+    found = comments.add_comment(w.ctx(w.member), w.task.id, parse(NewComment, {"body": "First"}))
+    return found.comment.id  # type: ignore[return-value]
+
+
+def _a_notification(w: World) -> int:
+    """An unread notification of the member's (the owner commented on a task they watch)."""
+    note = Notification(organization_id=w.org.id, user_id=w.member.id, kind="commented",
+                        task_id=w.task.id, actor_id=w.owner.id)
+    w.db.add(note)
+    w.db.flush()
+    return note.id  # type: ignore[return-value]
+
+
+def _attach(w: World) -> int:
+    return attachments.add_attachment(w.ctx(w.member), w.task.id,
+                                      Upload("plan.txt", io.BytesIO(b"the plan"), 8)).id  # type: ignore[return-value]
+
+
 CASES: dict[str, list[Case]] = {
+    "attachments.add_attachment": [Case("attachment.added", "attachment", _attach)],
+    "attachments.delete_attachment": [Case("attachment.deleted", "attachment", lambda w, aid: (
+        attachments.delete_attachment(w.ctx(w.owner), aid).id), setup=_attach)],
+    "notifications.watch": [Case("task.watched", "task", lambda w: notifications.watch(
+        w.ctx(w.member), w.task.id).id)],
+    "notifications.unwatch": [Case("task.unwatched", "task", lambda w: notifications.unwatch(
+        w.ctx(w.member), w.task.id).id)],
+    "notifications.mark_read": [Case("notification.read", "user", lambda w, nid: (
+        notifications.mark_read(w.ctx(w.member), nid), w.member.id)[1], setup=_a_notification)],
+    "notifications.mark_all_read": [Case("notification.read", "user", lambda w, _: (
+        notifications.mark_all_read(w.ctx(w.member)), w.member.id)[1], setup=_a_notification)],
+    "notifications.change_mail_settings": [Case("user.notifications_changed", "user", lambda w: (
+        notifications.change_mail_settings(w.ctx(w.member), parse(MailSettings, {"mail": "assigned"})),
+        w.member.id)[1])],
+    "comments.add_comment": [Case("comment.created", "comment", lambda w: comments.add_comment(
+        w.ctx(w.member), w.task.id, parse(NewComment, {"body": "Looks good"})).comment.id)],
+    "comments.edit_comment": [Case("comment.updated", "comment", lambda w, cid: comments.edit_comment(
+        w.ctx(w.member), cid, parse(CommentEdit, {"body": "Looks better", "version": "1"})).comment.id,
+        setup=_a_comment)],
+    "comments.delete_comment": [Case("comment.deleted", "comment", lambda w, cid: comments.delete_comment(
+        w.ctx(w.owner), cid).comment.id, setup=_a_comment)],
     "auth.register": [Case("organization.created", "organization", _register)],
     "auth.login": [
         Case("user.logged_in", "user", _login),
@@ -220,6 +276,8 @@ CASES: dict[str, list[Case]] = {
     ],
     "auth.logout": [Case("user.logged_out", "user", _logout)],
     "auth.change_password": [Case("user.password_changed", "user", _password_change)],
+    "auth.change_handle": [Case("user.handle_changed", "user", lambda w: (
+        auth.change_handle(w.ctx(w.member), parse(HandleChoice, {"handle": "tom"})), w.member.id)[1])],
     "auth.change_theme": [Case("user.theme_changed", "user", lambda w: (
         auth.change_theme(w.ctx(w.member), parse(ThemeChoice, {"theme": "dark"})), w.member.id)[1])],
     "auth.end_other_sessions": [Case("user.sessions_ended", "user", lambda w: (

@@ -121,7 +121,7 @@ def test_demo_fills_an_organization_and_prints_a_working_login(env):
             assert db.scalar(select(func.count()).select_from(ProjectMember)) >= len(projects)
     finally:
         engine.dispose()
-    page = _assert_can_log_in(settings, email, password)
+    page = _assert_can_log_in(settings, email, password, lands="/my/tasks")  # Maya has tasks
     assert all(name in page for name in ("Website relaunch", "Mobile app", "Office move"))
     # Everyone has the printed password; a client sees only the projects they are on.
     page = _assert_can_log_in(settings, people["Client"], password)
@@ -131,7 +131,7 @@ def test_demo_fills_an_organization_and_prints_a_working_login(env):
     assert again.returncode == 0, again.stderr
     other = re.search(r"log in as (\S+) with password (\S+)", again.stdout).groups()
     assert other[0] != email
-    assert "Website relaunch" in _assert_can_log_in(settings, *other)
+    assert "Website relaunch" in _assert_can_log_in(settings, *other, lands="/my/tasks")
 
 
 def test_create_owner_refuses_an_invalid_email(env):
@@ -145,8 +145,9 @@ def test_unknown_command_fails_with_usage(env):
     assert result.returncode == 2 and "usage: kanvaro" in result.stderr
 
 
-def _assert_can_log_in(settings: Settings, email: str, password: str) -> str:
-    """Log in through the app on the database the command wrote; return the projects page."""
+def _assert_can_log_in(settings: Settings, email: str, password: str, lands: str = "/projects") -> str:
+    """Log in through the app on the database the command wrote (landing on `lands`: /my/tasks
+    for someone with open tasks, docs/tasks.md); return the projects page."""
     settings = Settings(**{**settings.__dict__, "secret_key": "cli-test-key",
                            "run_mail_sender": False})
     app = create_app(settings)
@@ -154,7 +155,7 @@ def _assert_can_log_in(settings: Settings, email: str, password: str) -> str:
         with TestClient(app) as client:
             browser = Browser(client, settings, app.state.kanvaro.engine)
             r = browser.post("/login", {"email": email, "password": password})
-            assert (r.status_code, r.headers.get("location")) == (303, "/projects"), r.text
+            assert (r.status_code, r.headers.get("location")) == (303, lands), r.text
             return client.get("/projects").text
     finally:
         app.state.kanvaro.engine.dispose()

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from kanvaro import demo
 from kanvaro.enums import TASK_STATUSES
 from kanvaro.models import AuditEntry, Organization, Project, ProjectMember, Story, Task, User
+from kanvaro.tasks.models import TaskAssignee
 from kanvaro.tasks.queries import GAP
 
 
@@ -54,10 +55,13 @@ def test_demo_has_six_people_in_different_roles_who_work_on_the_projects(db, log
     assert sorted(email for _, _, email in login.people) == sorted(u.email for u in people)
     members = {(m.project_id, m.user_id) for m in db.scalars(
         select(ProjectMember).where(ProjectMember.organization_id == org.id))}
-    tasks = _tasks(db, org)
-    assignees = Counter(t.assignee_id for t in tasks if t.assignee_id is not None)
-    assert len(assignees) >= 4 and any(t.assignee_id is None for t in tasks)
-    assert all((t.project_id, t.assignee_id) in members for t in tasks if t.assignee_id)
+    tasks = {t.id: t for t in _tasks(db, org)}
+    rows = list(db.scalars(select(TaskAssignee).where(TaskAssignee.organization_id == org.id)))
+    per_task = Counter(r.task_id for r in rows)
+    assert len({r.user_id for r in rows}) >= 4 and len(per_task) < len(tasks)  # some unassigned
+    assert 10 <= sum(1 for n in per_task.values() if n == 2) < len(per_task) / 2
+    assert max(per_task.values()) == 2
+    assert all((tasks[r.task_id].project_id, r.user_id) in members for r in rows)
 
 
 def test_demo_due_dates_fall_on_both_sides_of_today(db, login):
@@ -103,6 +107,24 @@ def test_demo_history_is_in_the_audit_log_oldest_first(db, login):
     assert times == sorted(times)
     assert times[-1] <= datetime.now(UTC).replace(tzinfo=None)
     assert len({e.actor_id for e in entries}) == 6
+
+
+def test_demo_descriptions_are_markdown_with_task_links_and_mentions(db, login):
+    org = _org(db, login)
+    tasks = _tasks(db, org)
+    described = [t for t in tasks if t.description]
+    assert described and all(t.description_html for t in described)
+    assert not any("#[" in t.description for t in tasks)  # every `#[title]` became a number
+    linked = [t for t in described if 'class="task-ref"' in t.description_html]
+    assert len(linked) >= 2
+    assert any('class="mention"' in t.description_html for t in described)
+    assert any("<li>" in t.description_html for t in described)
+    projects = list(db.scalars(select(Project).where(Project.organization_id == org.id)))
+    assert any("<strong>" in p.description_html for p in projects)
+    assigned = [e for e in db.scalars(select(AuditEntry).where(
+        AuditEntry.organization_id == org.id, AuditEntry.action == "task.created"))
+        if "assignees" in e.changes]
+    assert len(assigned) > 100
 
 
 def test_demo_twice_makes_two_organizations(db, settings, login):

@@ -110,3 +110,49 @@ def test_0002_removes_the_tokens_of_delivered_mail_and_keeps_waiting_mail_as_wri
     assert "http://kanvaro.test/invitations/[removed]" in rows["sent"]
     assert rows["pending"].count(token) == 3  # still to be delivered, as it was written
     assert _differences(empty_database_url) == []
+
+
+def test_0005_turns_each_assignee_into_a_row_of_task_assignee_and_back(empty_database_url):
+    """Issue 12: task.assignee_id goes; each task keeps its assignee as its first assignee."""
+    from alembic import command
+
+    cfg = alembic_config(empty_database_url)
+    command.upgrade(cfg, "0004")
+    engine = make_engine(empty_database_url)
+    now = "2026-11-30 12:00:00"
+    try:
+        with engine.begin() as conn:
+            run = lambda sql, **kw: conn.execute(text(sql), kw)
+            run("INSERT INTO organization (id, name, project_seq, created_at) VALUES (1, 'O', 1, :t)", t=now)
+            for uid in (1, 2):
+                run("INSERT INTO users (id, organization_id, name, email, password_hash, role, is_active, "
+                    "created_at) VALUES (:id, 1, :n, :e, 'x', 'team_member', TRUE, :t)",
+                    id=uid, n=f"Person {uid}", e=f"p{uid}@example.com", t=now)
+            run("INSERT INTO project (id, organization_id, number, name, description, status, priority, "
+                "task_seq, created_at, updated_at, version) VALUES (1, 1, 1, 'P', '', 'active', "
+                "'medium', 3, :t, :t, 1)", t=now)
+            for tid, assignee in ((1, 2), (2, None), (3, 1)):
+                run("INSERT INTO task (id, organization_id, project_id, number, title, description, "
+                    "assignee_id, priority, status, position, created_at, updated_at, version) VALUES "
+                    "(:id, 1, 1, :id, 'T', '', :a, 'medium', 'todo', :id, :t, :t, 1)",
+                    id=tid, a=assignee, t=now)
+        upgrade(empty_database_url)
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT task_id, user_id, organization_id FROM task_assignee "
+                                     "ORDER BY task_id")).all()
+            columns = {c["name"] for c in inspect(conn).get_columns("task")}
+            leftovers = set(inspect(conn).get_table_names()) - set(SQLModel.metadata.tables)
+        assert [tuple(r) for r in rows] == [(1, 2, 1), (3, 1, 1)]
+        assert "assignee_id" not in columns and leftovers == {"alembic_version"}
+        assert _differences(empty_database_url) == []
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO task_assignee (task_id, user_id, organization_id) "
+                              "VALUES (1, 1, 1)"))
+        command.downgrade(cfg, "0004")
+        with engine.connect() as conn:
+            back = conn.execute(text("SELECT id, assignee_id FROM task ORDER BY id")).all()
+            tables = set(inspect(conn).get_table_names())
+        assert [tuple(r) for r in back] == [(1, 1), (2, None), (3, 1)]
+        assert "task_assignee" not in tables and "_assignee_0005" not in tables
+    finally:
+        engine.dispose()

@@ -11,6 +11,7 @@ Only the routes in PERMISSION_FREE skip the permission part, each with its reaso
 from __future__ import annotations
 
 import ast
+import hashlib
 import inspect
 import re
 import sys
@@ -28,10 +29,13 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from kanvaro import permissions, security
 from kanvaro import routes as route_table
-from kanvaro.models import CustomRole, Invitation, Story, Task
+from kanvaro.attachments.models import Attachment, Blob
+from kanvaro.comments.models import Comment
+from kanvaro.models import CustomRole, Invitation, Notification, Story, Task
 from kanvaro.permissions import ROLES, role_permissions
 from kanvaro.security import new_token, token_hash
 from tests.factories import make_org, make_project, make_user, now
+from tests.reliability.conftest import READ_ONLY_POSTS
 
 # Routes that are not the app's @view functions, with the reason.
 NOT_VIEWS = {
@@ -47,8 +51,18 @@ PERMISSION_FREE = {
     "/account/password": "changes one's own password: the current password is the check",
     "/account/sessions/end-others": "ends one's own other sessions only",
     "/account/theme": "sets one's own theme only",
+    "/account/handle": "sets one's own handle only (unique in the organization)",
     "/invitations/{token}": "the invited person has no account yet: the secret token is the check",
+    "/tasks/{task_id}/watch": "anyone who can see the task (SPEC 8): its loader is the check",
+    "/tasks/{task_id}/unwatch": "anyone who can see the task (SPEC 8): its loader is the check",
+    "/notifications/{notification_id}/read": "one's own notification only: its loader is the check",
+    "/notifications/read-all": "reads one's own notifications only",
+    "/account/notifications": "sets one's own mail settings only",
 }
+# Permission-free routes of one's own things, walked as the viewer (who holds the fewest).
+AS_VIEWER = {"/tasks/{task_id}/watch", "/tasks/{task_id}/unwatch",
+             "/notifications/{notification_id}/read", "/notifications/read-all",
+             "/account/notifications", "/account/handle"}
 
 
 # --------------------------------------------------------------------------- the app's routes
@@ -94,6 +108,9 @@ class World:
     invitation: Invitation
     token: str
     role: CustomRole
+    comment: Comment  # the owner's, on `task`
+    attachment: Attachment  # uploaded to `task` by `target`, so others need task:delete
+    notification_id: int = 0  # the viewer's, unread: of the owner's comment on `task`
 
     @property
     def owner(self) -> Any:
@@ -103,7 +120,8 @@ class World:
         return {
             "project_id": self.project.id, "task_id": self.task.id, "story_id": self.story.id,
             "invitation_id": self.invitation.id, "token": self.token, "user_id": self.target.id,
-            "role_id": self.role.id,
+            "role_id": self.role.id, "comment_id": self.comment.id,
+            "attachment_id": self.attachment.id, "notification_id": self.notification_id,
         }
 
     def url(self, path: str) -> str:
@@ -139,7 +157,23 @@ def make_world(db: Any, name: str) -> World:
                             created_at=now(), expires_at=now() + timedelta(days=7))
     db.add_all([story, task, ahead, role, invitation])
     db.flush()
-    return World(org, users, target, project, story, task, invitation, token, role)
+    comment = Comment(organization_id=org.id, task_id=task.id, author_id=users["owner"].id,
+                      body="A comment", created_at=now())
+    task.comment_count = 1
+    db.add(comment)
+    blob = Blob(organization_id=org.id, sha256=hashlib.sha256(b"hello").hexdigest(), size=5,
+                content=b"hello")
+    attachment = Attachment(organization_id=org.id, task_id=task.id, uploader_id=target.id,
+                            filename="notes.txt", size=5, content_type="text/plain",
+                            sha256=blob.sha256, created_at=now())
+    db.add_all([blob, attachment])
+    db.flush()
+    note = Notification(organization_id=org.id, user_id=users["viewer"].id, kind="commented",
+                        task_id=task.id, actor_id=users["owner"].id, created_at=now())
+    db.add(note)
+    db.flush()
+    return World(org, users, target, project, story, task, invitation, token, role, comment,
+                 attachment, notification_id=note.id)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -163,6 +197,13 @@ POSTS: dict[str, Payload] = {
                                     "new_password": "another long password"},
     "/account/sessions/end-others": lambda w: {},
     "/account/theme": lambda w: {"theme": "dark"},
+    "/account/handle": lambda w: {"handle": "walked.handle"},
+    "/markdown/preview": lambda w: {"text": "**walked** @owner", "project_id": str(w.project.id)},
+    "/account/notifications": lambda w: {"mail": "assigned"},
+    "/tasks/{task_id}/watch": lambda w: {},
+    "/tasks/{task_id}/unwatch": lambda w: {},
+    "/notifications/{notification_id}/read": lambda w: {},
+    "/notifications/read-all": lambda w: {},
     "/projects": lambda w: {"name": "Walked", "status": "planning", "priority": "low"},
     "/projects/{project_id}": lambda w: [
         ("name", "Renamed"), ("status", "active"), ("priority", "high"),
@@ -184,8 +225,19 @@ POSTS: dict[str, Payload] = {
     "/team/roles": lambda w: {"name": "Planner", "permissions": "project:create"},
     "/team/roles/{role_id}": lambda w: {"name": "Auditors", "permissions": "audit:read"},
     "/team/roles/{role_id}/delete": lambda w: {},
+    "/tasks/{task_id}/comments": lambda w: {"body": "A walked comment"},
+    "/comments/{comment_id}": lambda w: {"body": "A walked edit", "version": "1"},
+    "/comments/{comment_id}/delete": lambda w: {},
+    "/tasks/{task_id}/attachments": lambda w: {"file": ("walked.txt", b"walked", "text/plain")},
+    "/attachments/{attachment_id}/delete": lambda w: {},
 }
-CHECKED_POSTS = sorted(set(POSTS) - set(PERMISSION_FREE))
+CHECKED_POSTS = sorted(set(POSTS) - set(PERMISSION_FREE) - set(READ_ONLY_POSTS))
+# Checked POSTs a client may make (every other checked POST refuses a client), with the reason.
+CLIENTS_MAY = {
+    "/tasks/{task_id}/comments": "clients comment on the tasks they see (SPEC §8, comment:create)",
+    "/comments/{comment_id}": "a client edits their own comment (comment:create, author only)",
+    "/comments/{comment_id}/delete": "a client deletes their own comment (comment:create, author only)",
+}
 
 
 def dump(engine: Any) -> dict[str, list[tuple[Any, ...]]]:
@@ -292,7 +344,7 @@ def test_every_post_route_calls_an_action_and_writes_nothing_itself(app):
         if method != "POST":
             continue
         fn = route.endpoint.__wrapped__
-        assert _actions_called(fn), f"POST {path} ({fn.__module__}.{fn.__name__}) calls no action"
+        assert path in READ_ONLY_POSTS or _actions_called(fn), f"POST {path} ({fn.__module__}.{fn.__name__}) calls no action"
         assert _writes_in(inspect.getsource(sys.modules[fn.__module__])) == [], f"{fn.__module__} writes to the database"
 
 
@@ -324,9 +376,10 @@ def test_post_route_checks_a_permission_in_an_action_and_refusals_write_nothing(
     needed = {p for _, p in from_actions}
 
     # 2. Every role lacking one of those permissions is refused in the other organization, and
-    #    nothing is written. A client and a viewer are refused every checked POST.
+    #    nothing is written. A viewer is refused every checked POST, a client all but CLIENTS_MAY.
     refused = [r for r in ROLES if not needed <= role_permissions(r)]
-    assert {"client", "viewer"} <= set(refused), f"{path} needs only {needed}"
+    must_refuse = {"viewer"} if path in CLIENTS_MAY else {"client", "viewer"}
+    assert must_refuse <= set(refused), f"{path} needs only {needed}"
     for role in refused:
         browser.login_as(beta.users[role])
         before = dump(engine)
@@ -355,7 +408,8 @@ def test_post_route_checks_a_permission_in_an_action_and_refusals_write_nothing(
 def test_permission_free_post_routes_work_without_a_permission(path, worlds, browser, engine, recorded):
     """They are free of permission checks on purpose: each works for someone who holds none."""
     alpha, _ = worlds
-    if path in ("/logout", "/account/password", "/account/sessions/end-others", "/account/theme"):
+    if path in ("/logout", "/account/password", "/account/sessions/end-others", "/account/theme") \
+            or path in AS_VIEWER:
         browser.login_as(alpha.users["viewer"])
     before = dump(engine)
     response = browser.post(alpha.url(path), POSTS[path](alpha))
@@ -381,12 +435,30 @@ def test_the_post_routes_that_hash_passwords_run_on_the_password_threads(
     monkeypatch.setattr(security, "_hasher", Recording())
     if path not in PERMISSION_FREE:
         browser.login_as(alpha.owner)
-    elif path in ("/logout", "/account/password", "/account/theme"):
+    elif path in ("/logout", "/account/password", "/account/theme") or path in AS_VIEWER:
         browser.login_as(alpha.users["viewer"])
     response = browser.post(alpha.url(path), POSTS[path](alpha))
-    assert response.status_code == 303, f"POST {path} -> {response.status_code}"
+    assert response.status_code == (200 if path in READ_ONLY_POSTS else 303), f"POST {path} -> {response.status_code}"
     route = next(r for m, p, r in app_routes(app) if m == "POST" and p == path)
     assert route.endpoint.password_threads == bool(calls), f"POST {path}: argon2 calls {calls}"
+
+
+@pytest.mark.parametrize("path", sorted(READ_ONLY_POSTS))
+def test_read_only_post_routes_answer_every_role_and_write_nothing(path, worlds, browser, engine):
+    """No permission, no row: each role gets its answer (200) and nothing changes; anonymous
+    users go to the login page."""
+    alpha, _ = worlds
+    assert path in POSTS
+    for role in ROLES:
+        browser.login_as(alpha.users[role])
+        before = dump(engine)
+        response = browser.post(alpha.url(path), POSTS[path](alpha))
+        assert response.status_code == 200, f"{role}: POST {path} -> {response.status_code}"
+        assert changed_tables(before, dump(engine)) == [], f"{role}: POST {path} wrote"
+    browser.session_token = ""
+    browser._set_cookie()
+    response = browser.post(alpha.url(path), POSTS[path](alpha))
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
 
 
 def test_no_get_route_writes(worlds, browser, engine, app):

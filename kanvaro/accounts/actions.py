@@ -6,9 +6,16 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from kanvaro import events
-from kanvaro.accounts.forms import Credentials, PasswordChange, Registration, ThemeChoice
+from kanvaro.accounts.forms import (
+    Credentials,
+    HandleChoice,
+    PasswordChange,
+    Registration,
+    ThemeChoice,
+)
 from kanvaro.accounts.models import LoginAttempt, Organization, User, UserSession
 from kanvaro.context import Ctx
 from kanvaro.errors import Forbidden, Invalid, Throttled
@@ -237,6 +244,33 @@ def change_theme(ctx: Ctx, sent: Parsed[ThemeChoice]) -> None:
     ctx.db.execute(update(User).where(User.id == ctx.user.id, User.organization_id == ctx.org_id)
                    .values(theme=value.theme))
     ctx.emit(events.ThemeChanged(ctx.user.id, {"theme": [before, value.theme]}))
+
+
+HANDLE_TAKEN = "That handle is taken."
+
+
+def change_handle(ctx: Ctx, sent: Parsed[HandleChoice]) -> str:
+    """One's own `@handle` (SPEC §8): unique in the organization. Mentions already written
+    keep linking to the person (the stored link names the id, not the handle)."""
+    before = ctx.db.scalar(select(User.handle).where(User.id == ctx.user.id,
+                                                     User.organization_id == ctx.org_id)) or ""
+    wanted = sent.data.get("handle") or ""
+    taken = None
+    if not sent.errors and wanted != before and ctx.db.scalar(select(User.id).where(
+            User.organization_id == ctx.org_id, User.handle == wanted, User.id != ctx.user.id)):
+        taken = HANDLE_TAKEN
+    value = sent.valid(handle=taken)
+    if value.handle == before:
+        return before
+    try:
+        with ctx.db.begin_nested():  # someone took it meanwhile: the unique key says so
+            ctx.db.execute(update(User).where(User.id == ctx.user.id,
+                                              User.organization_id == ctx.org_id)
+                           .values(handle=value.handle))
+    except IntegrityError:
+        raise Invalid(errors={"handle": [HANDLE_TAKEN]}) from None
+    ctx.emit(events.HandleChanged(ctx.user.id, {"handle": [before, value.handle]}))
+    return value.handle
 
 
 def end_other_sessions(ctx: Ctx, session_token: str | None) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from wtforms import HiddenField, PasswordField, RadioField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, Regexp
 
 from kanvaro.forms import (
     BaseForm,
@@ -14,6 +14,7 @@ from kanvaro.forms import (
     no_control_chars,
     text_field,
 )
+from kanvaro.handles import HANDLE_HELP, HANDLE_RE
 from kanvaro.inputs import input_of
 
 
@@ -52,6 +53,12 @@ class ThemeForm(BaseForm):
                        validators=[InputRequired("Choose a theme.")])
 
 
+class HandleForm(BaseForm):
+    # Lower-cased first (SPEC §8): "Ana" is the handle "ana".
+    handle = StringField("Handle", filters=[lower], validators=[
+        InputRequired("Enter a handle."), Regexp(HANDLE_RE.pattern + r"\Z", message=HANDLE_HELP)])
+
+
 # -- what the actions take (kanvaro.inputs) --------------------------------------------
 
 @input_of(RegisterForm, "POST /register")
@@ -77,3 +84,8 @@ class PasswordChange:
 @input_of(ThemeForm, "POST /account/theme")
 class ThemeChoice:
     theme: str
+
+
+@input_of(HandleForm, "POST /account/handle")
+class HandleChoice:
+    handle: str

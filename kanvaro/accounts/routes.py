@@ -16,6 +16,7 @@ ROUTES = [
     Route("/account", views.account_page, methods=["GET"], name="account"),
     Route("/account/password", views.password_change, methods=["POST"], name="password_change"),
     Route("/account/theme", views.theme_change, methods=["POST"], name="theme_change"),
+    Route("/account/handle", views.handle_change, methods=["POST"], name="handle_change"),
     Route("/account/sessions/end-others", views.end_other_sessions, methods=["POST"],
           name="end_other_sessions"),
 ]

@@ -9,6 +9,8 @@ from starlette.responses import Response
 from kanvaro.accounts import actions
 from kanvaro.accounts.forms import (
     Credentials,
+    HandleChoice,
+    HandleForm,
     LoginForm,
     PasswordChange,
     PasswordForm,
@@ -17,6 +19,7 @@ from kanvaro.accounts.forms import (
     ThemeChoice,
     ThemeForm,
 )
+from kanvaro.accounts.models import User
 from kanvaro.errors import Invalid
 from kanvaro.inputs import refill
 from kanvaro.web.shapes import edit_route
@@ -57,10 +60,12 @@ def register(web: Web) -> Response:
 
 @view(login=False)
 def login_page(web: Web) -> Response:
-    next_url = safe_next(web.request.query_params.get("next"))
+    asked = web.request.query_params.get("next")
+    next_url = safe_next(asked)
     if web.actor:
         return web.done(next_url)
-    form = LoginForm({"next": next_url})
+    # No `next` asked for: none sent, so the login lands where the person's work is.
+    form = LoginForm({"next": next_url if asked else ""})
     form.email.errors, form.password.errors = [], []
     return web.render("auth/login.html", block="form", form=form,
                       signup_open=web.app.settings.allow_signup)
@@ -72,13 +77,21 @@ def login(web: Web) -> Response:
 
     def refused(exc: Invalid) -> Response:
         form = refill(LoginForm(data), exc.errors)
-        form.next.data = safe_next(data.get("next"))
+        form.next.data = safe_next(data.get("next")) if data.get("next") else ""
         return web.render("auth/login.html", block="form", http_status=422, form=form,
                           signup_open=web.app.settings.allow_signup)
 
     return edit_route(web, lambda: actions.login(web.ctx, web.sent(Credentials),
                                                  previous_token=web.session_token),
-                      lambda _: safe_next(data.get("next")), refused)
+                      lambda user: safe_next(data.get("next")) if data.get("next")
+                      else landing(web, user), refused)
+
+
+def landing(web: Web, user: User) -> str:
+    """Where a login without `next` lands: my tasks when I have open ones, else the projects."""
+    from kanvaro.tasks.mine import has_open_tasks  # late: accounts sit below the tasks area
+
+    return web.url("my_tasks") if has_open_tasks(web.ctx, user) else web.url("projects")
 
 
 @view(login=False)
@@ -92,6 +105,7 @@ def account(web: Web, block: str, *, http_status: int = 200, **context: object) 
     """The account page, or one of its blocks, with each form as sent or fresh."""
     context.setdefault("form", PasswordForm())
     context.setdefault("theme_form", ThemeForm(data={"theme": web.ctx.user.theme}))
+    context.setdefault("handle_form", HandleForm(data={"handle": web.ctx.user.handle}))
     return web.render("auth/account.html", block=block, http_status=http_status, **context)
 
 
@@ -120,6 +134,17 @@ def theme_change(web: Web) -> Response:
         return account(web, "theme", http_status=422,
                        theme_form=refill(ThemeForm(web.data()), exc.errors))
     return web.done(web.url("account"), flash="Theme saved.")
+
+
+@view()
+def handle_change(web: Web) -> Response:
+    return edit_route(
+        web, lambda: actions.change_handle(web.ctx, web.sent(HandleChoice)),
+        lambda _: web.url("account"),
+        lambda exc: account(web, "handle", http_status=422,
+                            handle_form=refill(HandleForm(web.data()), exc.errors)),
+        flash=lambda handle: f"Your handle is @{handle}.",
+    )
 
 
 @view()

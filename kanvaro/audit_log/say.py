@@ -121,7 +121,7 @@ class Say:
         if isinstance(raw, bool):
             return Value("Yes" if raw else "No")
         if isinstance(raw, list):
-            if key == "members":
+            if key in ("members", "assignees"):
                 return Value(", ".join(self.member(u).text for u in raw) or "none")
             if key == "permissions":
                 return Value(", ".join(permission_label(p) for p in raw) or "none",
@@ -170,6 +170,20 @@ class Say:
             out += self.says("; " if i else ": ", word, said(values))
         return out
 
+    def assigned(self, ref: Parts) -> Parts:
+        """A change of a task's assignees (SPEC §8: several): who was added, who taken off."""
+        before, after = self.pair("assignees")
+        was, now = list(before or []), list(after or [])
+        added, removed = [u for u in now if u not in was], [u for u in was if u not in now]
+        if added and not removed:
+            return self.says(self.actor(), " assigned ", ref, " to ", self.members(added))
+        if removed and not added:
+            return self.says(self.actor(), " unassigned ", self.members(removed), " from ", ref)
+        if not added:
+            return self.says(self.actor(), " changed the assignees of ", ref)
+        return self.says(self.actor(), " reassigned ", ref, " from ", self.members(removed),
+                         " to ", self.members(added))
+
     def edited(self, ref: Parts) -> Parts:
         keys = list(self.changes)
         if len(keys) != 1:
@@ -181,6 +195,8 @@ class Say:
             return self.moved(ref)
         if key in ("members", "permissions"):
             return self.listed(key, ref)
+        if key == "assignees":
+            return self.assigned(ref)
         if key in ("title", "name") and before:
             return self.says(self.actor(), " renamed ", ref, f" (was “{before}”)")
         if key == "assignee_id":

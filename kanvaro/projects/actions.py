@@ -13,6 +13,7 @@ from kanvaro.columns import apply_edit
 from kanvaro.context import Ctx
 from kanvaro.errors import expect_version
 from kanvaro.inputs import Parsed
+from kanvaro.markdown import render
 from kanvaro.permissions import require
 from kanvaro.projects.forms import NewProject, ProjectEdit, ProjectForm
 from kanvaro.projects.models import Project, ProjectMember
@@ -91,6 +92,8 @@ def create_project(ctx: Ctx, sent: Parsed[NewProject]) -> Project:
     ctx.db.flush()
     members = set(value.members) | {ctx.user.id}
     _set_members(ctx, project, members)
+    # Rendered once its people are known: `@handle` links only those who may see it.
+    project.description_html = render(ctx, project.description, project_id=project.id).html
     changes = {k: [None, v] for k, v in values.items() if v not in (None, "")}
     changes["members"] = [None, sorted(members)]
     ctx.emit(events.ProjectCreated(project.id, changes))
@@ -115,6 +118,8 @@ def update_project(ctx: Ctx, project_id: int, sent: Parsed[ProjectEdit]) -> Proj
         changes["members"] = [before_members, sorted(members)]
         _set_members(ctx, project, members)
     apply_edit(project, after, ctx.now)
+    if "description" in changes:
+        project.description_html = render(ctx, project.description, project_id=project.id).html
     ctx.db.flush()
     ctx.emit(events.ProjectUpdated(project.id, changes))
     return project

@@ -9,6 +9,7 @@ from kanvaro.columns import apply_edit
 from kanvaro.context import Ctx
 from kanvaro.errors import expect_version
 from kanvaro.inputs import Parsed
+from kanvaro.markdown import render
 from kanvaro.permissions import require
 from kanvaro.projects.queries import get_project
 from kanvaro.stories.forms import NewStory, StoryEdit, StoryForm
@@ -37,7 +38,8 @@ def create_story(ctx: Ctx, project_id: int, sent: Parsed[NewStory]) -> Story:
     require(ctx.user, "story:create")
     values = _values(sent.valid())
     story = Story(organization_id=ctx.org_id, project_id=project.id, created_by_id=ctx.user.id,
-                  created_at=ctx.now, updated_at=ctx.now, **values)
+                  created_at=ctx.now, updated_at=ctx.now, **values,
+                  description_html=render(ctx, str(values["description"]), project_id=project.id).html)
     ctx.db.add(story)
     ctx.db.flush()
     ctx.emit(events.StoryCreated(story.id, project_id=story.project_id, changes=
@@ -56,6 +58,8 @@ def update_story(ctx: Ctx, story_id: int, sent: Parsed[StoryEdit]) -> Story:
     if not changes:
         return story
     apply_edit(story, after, ctx.now)
+    if "description" in changes:
+        story.description_html = render(ctx, story.description, project_id=story.project_id).html
     ctx.db.flush()
     ctx.emit(events.StoryUpdated(story.id, changes, project_id=story.project_id))
     return story

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -12,51 +14,78 @@ from kanvaro.columns import apply_edit
 from kanvaro.context import Ctx
 from kanvaro.errors import expect_version
 from kanvaro.inputs import Parsed
+from kanvaro.markdown import render
 from kanvaro.permissions import require
 from kanvaro.projects.models import Project
 from kanvaro.projects.queries import get_project, project_people
 from kanvaro.stories.queries import project_stories
+from kanvaro.tasks.assignees import People, assignee_ids, assignees_of, set_assignees
 from kanvaro.tasks.forms import Move, NewTask, StatusChange, TaskEdit, TaskForm
 from kanvaro.tasks.models import Task
 from kanvaro.tasks.queries import GAP, StatusState, get_task, status_state
 
-FIELDS = ("title", "description", "story_id", "assignee_id", "priority", "story_points",
-          "due_date", "status")
+FIELDS = ("title", "description", "story_id", "priority", "story_points", "due_date", "status")
+NOT_A_CHOICE = "Not a valid choice."
+_MENTION_LINK = re.compile(r'href="/team#member-(\d+)"')
 
 
-def task_form(ctx: Ctx, project_id: int, formdata: Any = None, **kwargs: Any) -> TaskForm:
+def task_form(ctx: Ctx, project_id: int, formdata: Any = None, *, keep: People = (),
+              **kwargs: Any) -> TaskForm:
+    """The task form; `keep`: a task's assignees, offered even when no longer members."""
     stories = [(s.id, s.title) for s in project_stories(ctx, project_id) if s.id is not None]
-    return TaskForm(formdata, stories=stories, people=project_people(ctx, project_id), **kwargs)
+    people = project_people(ctx, project_id)
+    known = {uid for uid, _ in people}
+    people += [(uid, f"{name} (not a member)") for uid, name in keep if uid not in known]
+    return TaskForm(formdata, stories=stories, people=people, **kwargs)
 
 
 def edit_task_form(ctx: Ctx, task_id: int) -> TaskForm:
     """The task's edit form, filled in, for those who may edit it."""
     task = get_task(ctx, task_id)
     require(ctx.user, "task:update")
+    assert task.id is not None
+    keep = assignees_of(ctx, [task.id]).get(task.id, ())
     data = {"title": task.title, "description": task.description, "story": task.story_id,
-            "assignee": task.assignee_id, "priority": task.priority,
+            "assignees": [uid for uid, _ in keep], "priority": task.priority,
             "story_points": task.story_points, "due_date": task.due_date, "status": task.status,
             "version": str(task.version)}
-    return task_form(ctx, task.project_id, None, data=data)
+    return task_form(ctx, task.project_id, None, keep=keep, data=data)
 
 
 def _values(value: NewTask) -> dict[str, Any]:
     """The input by column."""
     return {"title": value.title, "description": value.description, "story_id": value.story,
-            "assignee_id": value.assignee, "priority": value.priority,
-            "story_points": value.story_points, "due_date": value.due_date}
+            "priority": value.priority, "story_points": value.story_points,
+            "due_date": value.due_date}
 
 
-def _valid(ctx: Ctx, project_id: int, sent: Parsed[Any]) -> Any:
-    """The input, its story one of the project's and its assignee one of its people."""
-    story, assignee = sent.data.get("story"), sent.data.get("assignee")
-    not_a_choice = "Not a valid choice."
+def chosen(data: dict[str, Any]) -> list[int]:
+    """The assignees sent, sorted: `assignees`, and the old single `assignee` as one more."""
+    ids = {int(uid) for uid in data.get("assignees") or ()}
+    if data.get("assignee") is not None:
+        ids.add(int(data["assignee"]))
+    return sorted(ids)
+
+
+def _valid(ctx: Ctx, project_id: int, sent: Parsed[Any], before: Iterable[int] = ()) -> Any:
+    """The input, its story one of the project's and each assignee it adds one of its people
+    (one who stays assigned may have left the project meanwhile)."""
+    story = sent.data.get("story")
+    people = {uid for uid, _ in project_people(ctx, project_id)} | set(before)
     return sent.valid(
-        story=not_a_choice if story is not None and story not in
+        story=NOT_A_CHOICE if story is not None and story not in
         {s.id for s in project_stories(ctx, project_id)} else None,
-        assignee=not_a_choice if assignee is not None and assignee not in
-        {uid for uid, _ in project_people(ctx, project_id)} else None,
+        # The old single `assignee` is one of them: its error is theirs too.
+        assignees=NOT_A_CHOICE if any(uid not in people for uid in chosen(sent.data)) else None,
     )
+
+
+def _rendered(ctx: Ctx, text: str, project_id: int, was: str = "") -> tuple[str, frozenset[int]]:
+    """The description's HTML, and who it newly mentions: not linked in `was`, the HTML it
+    replaces (an edit notifies only those it adds)."""
+    rendered = render(ctx, text, project_id=project_id)
+    linked = {int(uid) for uid in _MENTION_LINK.findall(was)}
+    return rendered.html, frozenset(rendered.mentioned - linked)
 
 
 def completed_at_for(status: str, before: str | None, current: datetime | None, now: datetime) -> datetime | None:
@@ -69,10 +98,13 @@ def completed_at_for(status: str, before: str | None, current: datetime | None, 
 def create_task(ctx: Ctx, project_id: int, sent: Parsed[NewTask]) -> Task:
     project = get_project(ctx, project_id)
     require(ctx.user, "task:create")
+    if chosen(sent.data):
+        require(ctx.user, "task:assign")
     value: NewTask = _valid(ctx, project_id, sent)
     values = _values(value)
-    if values["assignee_id"] is not None:
-        require(ctx.user, "task:assign")
+    people = chosen(vars(value))
+    assert project.id is not None
+    html, mentioned = _rendered(ctx, value.description, project.id)
     number = ctx.db.execute(
         update(Project).where(Project.id == project.id)
         .values(task_seq=Project.task_seq + 1)
@@ -84,33 +116,46 @@ def create_task(ctx: Ctx, project_id: int, sent: Parsed[NewTask]) -> Task:
     task = Task(organization_id=ctx.org_id, project_id=project.id, number=number,
                 status=status, position=(last or 0) + GAP, created_by_id=ctx.user.id,
                 completed_at=ctx.now if status == "completed" else None,
-                created_at=ctx.now, updated_at=ctx.now, **values)
+                created_at=ctx.now, updated_at=ctx.now, description_html=html, **values)
     ctx.db.add(task)
     ctx.db.flush()
+    set_assignees(ctx, task, [], people)
     changes = {k: [None, v] for k, v in values.items() if v not in (None, "")}
+    if people:
+        changes["assignees"] = [None, people]
     if status != "todo":
         changes["status"] = [None, status]
     changes["number"] = [None, f"{project.number}.{number}"]
-    ctx.emit(events.TaskCreated(task.id, changes, project_id=task.project_id))
+    ctx.emit(events.TaskCreated(task.id, changes, project_id=task.project_id, mentioned=mentioned))
     return task
 
 
 def update_task(ctx: Ctx, task_id: int, sent: Parsed[TaskEdit]) -> Task:
     task = get_task(ctx, task_id, for_update=True)
     require(ctx.user, "task:update")
-    value: TaskEdit = _valid(ctx, task.project_id, sent)
+    assert task.id is not None
+    was = assignee_ids(ctx, task.id)
+    if chosen(sent.data) != was:
+        require(ctx.user, "task:assign")
+    value: TaskEdit = _valid(ctx, task.project_id, sent, was)
     expect_version(value.version, task.version, task)
     before = {k: getattr(task, k) for k in FIELDS}
     after = _values(value) | {"status": value.status}
-    if after["assignee_id"] != before["assignee_id"]:
-        require(ctx.user, "task:assign")
+    people = chosen(vars(value))
     changes = audit.diff(before, after)
+    if people != was:
+        changes["assignees"] = [was, people]
     if not changes:
         return task
+    mentioned: frozenset[int] = frozenset()
+    if "description" in changes:
+        after["description_html"], mentioned = _rendered(ctx, value.description, task.project_id,
+                                                         task.description_html)
     apply_edit(task, after, ctx.now)
     task.completed_at = completed_at_for(task.status, before["status"], task.completed_at, ctx.now)
+    set_assignees(ctx, task, was, people)
     ctx.db.flush()
-    ctx.emit(events.TaskUpdated(task.id, changes, project_id=task.project_id))
+    ctx.emit(events.TaskUpdated(task.id, changes, project_id=task.project_id, mentioned=mentioned))
     return task
 
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 
 from kanvaro.enums import PRIORITIES, TASK_STATUSES
+from kanvaro.tasks.assignees import People
 from kanvaro.templating import relative_due_html
 
 
@@ -128,6 +129,46 @@ def status_control(context: Any, task_id: int, label: str, status: str) -> Marku
                                csrf_token=context.get("csrf_token") or "", editable=editable)
 
 
+def _comments(count: int) -> str:
+    """A card's or row's comment count (task.comment_count): a bubble and the number, named
+    in full ("3 comments") for screen readers and as a tooltip."""
+    if not count:
+        return ""
+    n = int(count)
+    return f' <span class="n-comments" role="img" title="{n} comment{"" if n == 1 else "s"}">{n}</span>'
+
+
+def _initials(name: str) -> str:
+    """As kanvaro.templating.avatar shows a person: the first letters of two words."""
+    return "".join(w[0] for w in name.split()[:2]).upper() or "?"
+
+
+@lru_cache(maxsize=2048)
+def _faces(people: People) -> str:
+    """Initials of the first three (then "+n"), on each one's own colour (kanvaro.templating.avatar)."""
+    faces = "".join(f'<b class="avatar hue-{uid % 12}">{escape(_initials(name))}</b>'
+                    for uid, name in people[:3])
+    return faces + (f'<b class="avatars-more">+{len(people) - 3}</b>' if len(people) > 3 else "")
+
+
+@lru_cache(maxsize=2048)
+def _card_people(people: People) -> str:
+    """A card's assignees: their initials, one image named "Assigned to Ann, Bob" (for screen
+    readers and as a tooltip). Short: the board draws 200 of them."""
+    if not people:
+        return ""
+    names = escape(", ".join(name for _, name in people))
+    return f' <span class="avatars" role="img" title="Assigned to {names}">{_faces(people)}</span>'
+
+
+def _row_people(people: People) -> str:
+    """A list row's assignees: initials beside the names."""
+    if not people:
+        return "&mdash;"
+    return (f'<span class="assignees"><span class="avatars" aria-hidden="true">{_faces(people)}'
+            f'</span> <span>{escape(", ".join(name for _, name in people))}</span></span>')
+
+
 def _due(task: Any, today: date) -> str:
     if not task.due_date:
         return ""
@@ -177,8 +218,8 @@ def _setting(context: Any) -> tuple[bool, str, date]:
 
 @pass_context
 def board_cards(context: Any, tasks: list[Any], project_number: int) -> Markup:
-    """The cards of one column (tasks.queries.BOARD_COLUMNS): number, title, priority,
-    assignee, points, due date, status control, move buttons. One call per column."""
+    """The cards of one column (tasks.board.Card): number, title, priority, assignees,
+    points, due date, comment count, status control, move buttons. One call per column."""
     editable, csrf, today = _setting(context)
     return _CARDS(tasks, (project_number, editable, today), csrf)
 
@@ -193,7 +234,7 @@ def _draw_cards(tasks: list[Any], project_number: int, editable: bool, today: da
         tid = int(task.id)
         label = f"{project_number}.{int(task.number)}"
         status = task.status
-        extra = f" <span>{escape(task.assignee)}</span>" if task.assignee else ""
+        extra = _card_people(task.assignees)
         if task.story_points is not None:
             extra += f" <span>{int(task.story_points)} pts</span>"
         control = _control(tid, label, status, csrf, editable, form)
@@ -202,7 +243,8 @@ def _draw_cards(tasks: list[Any], project_number: int, editable: bool, today: da
             f'<li class="card" id="task-{tid}" data-card data-task="{tid}">\n'
             f'<h3><a href="{href}{tid}{href_end}"><span class="num">{label}</span> {escape(task.title)}</a></h3>\n'
             f'<p class="meta"><span class="badge priority-{task.priority}">'
-            f'{PRIORITIES.get(task.priority, "")}</span>{extra} {_due(task, today)}</p>\n'
+            f'{PRIORITIES.get(task.priority, "")}</span>{extra} {_due(task, today)}'
+            f'{_comments(task.comment_count)}</p>\n'
             f'<div class="card-foot">{control}{moving}</div></li>\n'
         )
     return out
@@ -210,8 +252,8 @@ def _draw_cards(tasks: list[Any], project_number: int, editable: bool, today: da
 
 @pass_context
 def task_rows(context: Any, rows: list[Any], project_number: int) -> Markup:
-    """The rows of a project's task list (tasks.queries.LIST_COLUMNS and `assignee`):
-    number, title, assignee, priority, due date, points and the status control. In Python
+    """The rows of a project's task list (tasks.queries.ListRow): number, title (and the
+    comment count), assignees, priority, due date, points and the status control. In Python
     like the cards: a Jinja loop over 50 rows cost more than the rest of the page (issue 11)."""
     editable, csrf, today = _setting(context)
     return _ROWS(rows, (project_number, editable, today), csrf)
@@ -223,14 +265,15 @@ def _draw_rows(rows: list[Any], project_number: int, editable: bool, today: date
     href, href_end = _task_href()
     out = []
     for task in rows:
-        tid, assignee = int(task.id), task.assignee
+        tid = int(task.id)
         label = f"{project_number}.{int(task.number)}"
         points = "" if task.story_points is None else int(task.story_points)
         out.append(
             f'<tr id="task-{tid}">\n'
             f'<td data-label="#">{label}</td>\n'
-            f'<td data-label="Title"><a href="{href}{tid}{href_end}">{escape(task.title)}</a></td>\n'
-            f'<td data-label="Assignee">{escape(assignee) if assignee else "&mdash;"}</td>\n'
+            f'<td data-label="Title"><a href="{href}{tid}{href_end}">{escape(task.title)}</a>'
+            f'{_comments(task.comment_count)}</td>\n'
+            f'<td data-label="Assignees">{_row_people(task.assignees)}</td>\n'
             f'<td data-label="Priority"><span class="badge priority-{task.priority}">'
             f'{PRIORITIES.get(task.priority, "")}</span></td>\n'
             f'<td data-label="Due">{_due(task, today)}</td>\n'

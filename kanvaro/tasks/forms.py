@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from wtforms import DateField, IntegerField, SelectField, TextAreaField
+from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from kanvaro.enums import PRIORITIES, TASK_STATUSES
@@ -36,6 +36,9 @@ class TaskForm(BaseForm):
     # Which stories and people may be chosen is the action's check (a story of this project,
     # a member of it): the choices here are what the page offers.
     story = SelectField("Story", coerce=_optional_id, choices=[], validate_choice=False)
+    assignees = SelectMultipleField("Assignees", coerce=int, choices=[], validate_choice=False)
+    # The first design's one assignee, still taken (a JSON or CSV caller may send it): one
+    # more of `assignees`. The page shows only `assignees`.
     assignee = SelectField("Assignee", coerce=_optional_id, choices=[], validate_choice=False)
     priority = SelectField("Priority", choices=choices(PRIORITIES), default="medium")
     story_points = points_field()
@@ -52,7 +55,16 @@ class TaskForm(BaseForm):
     ) -> None:
         super().__init__(formdata, **kwargs)
         self.story.choices = choices([(None, "No story"), *stories])
+        self.assignees.choices = choices(people)
         self.assignee.choices = choices([(None, "Unassigned"), *people])
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = super().validate(extra_validators)
+        # The one assignee is one of `assignees`: its errors are theirs, where the page shows them.
+        if self.assignee.errors:
+            self.assignees.errors = [*self.assignees.errors, *self.assignee.errors]
+            self.assignee.errors = []
+        return ok
 
 
 class MoveForm(BaseForm):
@@ -77,6 +89,7 @@ class NewTask:
     title: str
     description: str
     story: int | None
+    assignees: list[int]
     assignee: int | None
     priority: str
     story_points: int | None

@@ -30,9 +30,6 @@ class Task(SQLModel, table=True):
     story_id: int | None = Field(
         default=None, foreign_key="story.id", index=True, ondelete="SET NULL"
     )
-    assignee_id: int | None = Field(
-        default=None, foreign_key="users.id", index=True, ondelete="SET NULL"
-    )
     priority: str = Field(default="medium", max_length=20)
     story_points: int | None = None
     due_date: date | None = None

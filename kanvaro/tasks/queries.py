@@ -1,27 +1,30 @@
-"""The read side of tasks: the loader, the status control's state, the list, the board."""
+"""The read side of tasks: the loader, the status control's state, the task page, the list
+(the board: tasks.board; my tasks: tasks.mine)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import date
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, case, func, nulls_last, select, union_all
+from sqlalchemy import bindparam, case, func, nulls_last, select
 
-from kanvaro.accounts.models import User
 from kanvaro.context import Ctx
 from kanvaro.enums import PRIORITIES, TASK_STATUSES
 from kanvaro.errors import NotFound
 from kanvaro.projects.models import Project
 from kanvaro.projects.queries import visibility_rule, visible
 from kanvaro.stories.models import Story
+from kanvaro.tasks.assignees import People, assignee_condition, assignees_of, with_assignees
+from kanvaro.tasks.board import pick_assignee
 from kanvaro.tasks.models import Task
 
 PAGE_SIZE = 50
 COUNT_CAP = 2000
+GAP = 1024  # between two ranks (`position`): new tasks go GAP below their column's last
 # What a row of a project's task list shows (tasks.controls.task_rows).
 LIST_COLUMNS = (Task.id, Task.number, Task.title, Task.status, Task.priority, Task.due_date,
-                Task.story_points)
-COLUMN_LIMIT = 100
+                Task.story_points, Task.comment_count)
 PRIORITY_ORDER = case({"critical": 0, "high": 1, "medium": 2, "low": 3}, value=Task.priority, else_=4)
 
 
@@ -64,10 +67,6 @@ def _status_query(view_all: bool):  # type: ignore[no-untyped-def]
 # Built once per kind of actor, from the same visibility rule as every loader.
 _STATUS = {view_all: _status_query(view_all) for view_all in (True, False)}
 _STATUS_LOCKED = {k: v.with_for_update(of=Task) for k, v in _STATUS.items()}
-_COUNTS = (
-    select(Task.status, func.count()).where(Task.project_id == bindparam("project_id"))
-    .group_by(Task.status)
-)
 
 
 def status_state(ctx: Ctx, task_id: int, *, for_update: bool = False) -> StatusState:
@@ -82,26 +81,19 @@ def status_state(ctx: Ctx, task_id: int, *, for_update: bool = False) -> StatusS
     return StatusState(row[0], row[1], f"{row[2]}.{row[3]}", row[4], row[5])
 
 
-def column_counts(ctx: Ctx, project_id: int) -> dict[str, int]:
-    """Tasks per status; project_id must come from a scoped loader (it is not re-checked,
-    so the count is answered from the (project, status, position) index alone)."""
-    rows = ctx.db.connection().execute(_COUNTS, {"project_id": project_id})
-    return {status: count for status, count in rows}
-
-
 # -- the task page ----------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class TaskPage:
     task: Task
     project: Project
-    assignee: User | None
+    assignees: People
     story: Story | None
     label: str
 
 
 def task_page(ctx: Ctx, task_id: int, *, for_edit: bool = False) -> TaskPage:
-    """A task with its project, assignee and story, each read within the organization."""
+    """A task with its project, assignees and story, each read within the organization."""
     from kanvaro.permissions import require
 
     task = get_task(ctx, task_id)
@@ -110,14 +102,13 @@ def task_page(ctx: Ctx, task_id: int, *, for_edit: bool = False) -> TaskPage:
     project = ctx.db.scalar(select(Project).where(Project.id == task.project_id,
                                                   Project.organization_id == ctx.org_id))
     assert project is not None  # the loader saw the task through its project
-    assignee = story = None
-    if task.assignee_id is not None:
-        assignee = ctx.db.scalar(select(User).where(User.id == task.assignee_id,
-                                                    User.organization_id == ctx.org_id))
+    story = None
     if task.story_id is not None:
         story = ctx.db.scalar(select(Story).where(Story.id == task.story_id,
                                                   Story.organization_id == ctx.org_id))
-    return TaskPage(task, project, assignee, story, f"{project.number}.{task.number}")
+    assert task.id is not None
+    return TaskPage(task, project, assignees_of(ctx, [task.id]).get(task.id, ()), story,
+                    f"{project.number}.{task.number}")
 
 
 # -- a project's task list ----------------------------------------------------------------
@@ -137,13 +128,26 @@ def task_filters(params: Any, people: list[tuple[int, str]], stories: list[Story
         f["status"] = ""
     if f["priority"] not in PRIORITIES:
         f["priority"] = ""
-    if f["assignee"] not in {"", "none"} and f["assignee"] not in {str(uid) for uid, _ in people}:
-        f["assignee"] = ""
+    f["assignee"] = pick_assignee(f["assignee"], people)
     if f["story"] not in {str(s.id) for s in stories}:
         f["story"] = ""
     if f["sort"] not in {"number", "due_date", "priority"}:
         f["sort"] = "number"
     return f
+
+
+class ListRow(NamedTuple):
+    """What a row of the list shows (tasks.controls.task_rows); all of it keys its drawing."""
+
+    id: int
+    number: int
+    title: str
+    status: str
+    priority: str
+    due_date: date | None
+    story_points: int | None
+    comment_count: int
+    assignees: People
 
 
 @dataclass(frozen=True)
@@ -177,10 +181,8 @@ def task_list(ctx: Ctx, project: Project, params: Any, people: list[tuple[int, s
         cond &= Task.status == f["status"]
     if f["priority"]:
         cond &= Task.priority == f["priority"]
-    if f["assignee"] == "none":
-        cond &= Task.assignee_id.is_(None)  # type: ignore[union-attr]
-    elif f["assignee"]:
-        cond &= Task.assignee_id == int(f["assignee"])
+    if f["assignee"]:
+        cond &= assignee_condition(Task.id, f["assignee"])
     if f["story"]:
         cond &= Task.story_id == int(f["story"])
     order: list[Any] = {
@@ -194,81 +196,17 @@ def task_list(ctx: Ctx, project: Project, params: Any, people: list[tuple[int, s
     ) or 0
     # Plain rows, not ORM objects (issue 11: the objects cost a tenth of the page).
     rows = ctx.db.connection().execute(
-        select(*LIST_COLUMNS, User.name.label("assignee"))  # type: ignore[attr-defined]
-        .outerjoin(User, User.id == Task.assignee_id)
-        .where(cond).order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        select(*LIST_COLUMNS).where(cond).order_by(*order)
+        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
     kept = {k: v for k, v in f.items() if v and not (k == "sort" and v == "number")}
-    return TaskList(list(rows), f, kept, page, min(total, COUNT_CAP), total > COUNT_CAP)
+    return TaskList(with_assignees(ctx, rows, ListRow), f, kept, page, min(total, COUNT_CAP),
+                    total > COUNT_CAP)
 
 
-def story_tasks(ctx: Ctx, story: Story) -> list[Any]:
-    """The tasks of a story the caller got from a loader, with their assignees' names."""
-    return list(ctx.db.execute(
-        select(Task, User.name).outerjoin(User, User.id == Task.assignee_id)
-        .where(Task.story_id == story.id, Task.organization_id == ctx.org_id)
-        .order_by(Task.number)
-    ).all())
-
-
-# -- the board --------------------------------------------------------------------------
-
-GAP = 1024  # between two ranks (`position`): new tasks go GAP below their column's last
-
-BOARD_COLUMNS = (Task.id, Task.number, Task.title, Task.priority, Task.status, Task.due_date,
-                 Task.story_points, User.name.label("assignee"))
-
-
-def _board_query():  # type: ignore[no-untyped-def]
-    # Each column walks the (project, status, position) index and stops at its limit.
-    firsts = [
-        select(Task.id).where(Task.project_id == bindparam("project_id"), Task.status == status)
-        .order_by(Task.position, Task.number).limit(COLUMN_LIMIT).subquery()
-        for status in TASK_STATUSES
-    ]
-    # Joined from the chosen ids, so the database looks each card up by its key. Written as
-    # `Task.id IN (...) AND organization_id = ...`, SQLite walked the organization's index
-    # instead: every task of the organization, 10 ms at 100,000 tasks.
-    shown = union_all(*[select(first.c.id) for first in firsts]).subquery("shown")
-    return (
-        select(*BOARD_COLUMNS).select_from(shown).join(Task, Task.id == shown.c.id)
-        .outerjoin(User, User.id == Task.assignee_id)
-        .where(Task.organization_id == bindparam("org_id"))
-        .order_by(Task.position, Task.number)
-    )
-
-
-_BOARD = _board_query()  # built once: building it cost as much as running it
-
-
-@dataclass(frozen=True)
-class Board:
-    project: Project
-    columns: dict[str, list[Any]]
-    counts: dict[str, int]
-
-
-@dataclass(frozen=True)
-class Column:
-    project: Project
-    cards: list[Any]
-
-
-def column(ctx: Ctx, project: Project, status: str) -> Column:
-    """One column's cards, as the board shows them (after a move)."""
-    rows = ctx.db.execute(
-        select(*BOARD_COLUMNS).outerjoin(User, User.id == Task.assignee_id)
-        .where(Task.project_id == project.id, Task.organization_id == ctx.org_id,
-               Task.status == status)
-        .order_by(Task.position, Task.number).limit(COLUMN_LIMIT)
-    ).all()
-    return Column(project, list(rows))
-
-
-def board(ctx: Ctx, project: Project) -> Board:
-    """One column per status, at most COLUMN_LIMIT cards each, in two queries whatever the size."""
-    rows = ctx.db.connection().execute(_BOARD, {"project_id": project.id, "org_id": ctx.org_id}).all()
-    columns: dict[str, list[Any]] = {s: [] for s in TASK_STATUSES}
-    for row in rows:
-        columns[row.status].append(row)
-    return Board(project, columns, column_counts(ctx, project.id))  # type: ignore[arg-type]
+def story_tasks(ctx: Ctx, story: Story) -> list[tuple[Task, People]]:
+    """The tasks of a story the caller got from a loader, each with its assignees."""
+    found = list(ctx.db.scalars(select(Task).where(
+        Task.story_id == story.id, Task.organization_id == ctx.org_id).order_by(Task.number)))
+    people = assignees_of(ctx, (t.id for t in found if t.id is not None))
+    return [(t, people.get(t.id, ())) for t in found]  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""The tasks area's URLs (SPEC §4, §5)."""
+"""The tasks area's URLs (SPEC §4, §5, §8)."""
 
 from __future__ import annotations
 
@@ -16,4 +16,5 @@ ROUTES = [
     Route("/tasks/{task_id:id}/status", views.task_status, methods=["POST"], name="task_status"),
     Route("/tasks/{task_id:id}/move", views.task_move, methods=["POST"], name="task_move"),
     Route("/tasks/{task_id:id}/delete", views.task_delete, methods=["POST"], name="task_delete"),
+    Route("/my/tasks", views.my_tasks, methods=["GET"], name="my_tasks"),
 ]

@@ -1,9 +1,10 @@
-"""Task pages: the board, the task page, create, edit, delete, and the status control."""
+"""Task pages: the board, the task page, create, edit, delete, the status control, and my
+tasks."""
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from starlette.responses import Response
 
@@ -11,9 +12,10 @@ from kanvaro.enums import TASK_STATUSES
 from kanvaro.errors import Conflict, Invalid
 from kanvaro.forms import BaseForm
 from kanvaro.inputs import refill
-from kanvaro.projects.queries import get_project
+from kanvaro.projects.queries import get_project, project_people
 from kanvaro.projects.views import project_page
-from kanvaro.tasks import actions
+from kanvaro.tasks import actions, mine
+from kanvaro.tasks import board as boards
 from kanvaro.tasks import queries as tasks
 from kanvaro.tasks.forms import Move, NewTask, StatusChange, TaskEdit
 from kanvaro.tasks.sections import task_sections
@@ -24,9 +26,27 @@ from kanvaro.web.view import Web, view
 
 @view()
 def board(web: Web, project_id: int) -> Response:
-    found = tasks.board(web.ctx, get_project(web.ctx, project_id))
+    ctx = web.ctx
+    project = get_project(ctx, project_id)
+    people = project_people(ctx, project_id)
+    found = boards.board(ctx, project, people,
+                         boards.pick_assignee(web.request.query_params.get("assignee"), people))
     return web.render("projects/board.html", block="board", project=found.project, view="board",
-                      columns=found.columns, counts=found.counts, limit=tasks.COLUMN_LIMIT,
+                      columns=found.columns, counts=found.counts, limit=boards.COLUMN_LIMIT,
+                      today=ctx.now.date(), people=people, assignee=found.assignee)
+
+
+def _shown_filter(web: Web, project_id: int, people: list[tuple[int, str]] | None = None) -> str:
+    """The assignee filter of the board an htmx request came from (`HX-Current-URL`)."""
+    value = parse_qs(urlsplit(web.hx.current_url or "").query).get("assignee", [""])[0]
+    if not value:
+        return ""
+    return boards.pick_assignee(value, project_people(web.ctx, project_id) if people is None else people)
+
+
+@view()
+def my_tasks(web: Web) -> Response:
+    return web.render("tasks/my.html", block="groups", mine=mine.my_tasks(web.ctx),
                       today=web.ctx.now.date())
 
 
@@ -54,7 +74,7 @@ def _after_create(web: Web, task: Any) -> str:
 
 
 def _page_context(page: tasks.TaskPage, today: Any) -> dict[str, Any]:
-    return {"task": page.task, "project": page.project, "assignee": page.assignee,
+    return {"task": page.task, "project": page.project, "assignees": page.assignees,
             "story": page.story, "label": page.label, "today": today}
 
 
@@ -70,7 +90,8 @@ def _form_page(web: Web, task_id: int, form: BaseForm | None = None, http_status
     """The edit form: as stored, or (`form` None) as sent again."""
     page = tasks.task_page(web.ctx, task_id)
     if form is None:
-        form = refill(actions.task_form(web.ctx, page.task.project_id, web.data()), errors or {},
+        form = refill(actions.task_form(web.ctx, page.task.project_id, web.data(),
+                                        keep=page.assignees), errors or {},
                       version=page.task.version if conflict else None)
     return web.render("tasks/form.html", block="form", http_status=http_status, form=form,
                       version=page.task.version, conflict=conflict,
@@ -115,8 +136,11 @@ def back_to(web: Web, default: str) -> str:
 
 
 def on_board(web: Web, project_id: int, task_id: int) -> str:
-    """The board, scrolled to the card: where a no-JS change on the board comes back to."""
-    return web.url("board", project_id=project_id) + f"#task-{task_id}"
+    """The board (with the filter it was shown with), scrolled to the card: where a no-JS
+    change on the board comes back to."""
+    path = web.url("board", project_id=project_id)
+    came = urlsplit(back_to(web, ""))
+    return path + (f"?{came.query}" if came.path == path and came.query else "") + f"#task-{task_id}"
 
 
 def _came_from_board(web: Web, project_id: int) -> bool:
@@ -132,7 +156,9 @@ def task_move(web: Web, task_id: int) -> Response:
         return web.done(back_to(web, web.url("project", project_id=task.project_id)), "Task moved.")
     if not web.hx.partial:
         return web.done(on_board(web, task.project_id, task.id), "Task moved.")  # type: ignore[arg-type]
-    found = tasks.column(web.ctx, get_project(web.ctx, task.project_id), task.status)
+    people = project_people(web.ctx, task.project_id)
+    found = boards.column(web.ctx, get_project(web.ctx, task.project_id), task.status, people,
+                          _shown_filter(web, task.project_id, people))
     return web.render("projects/board.html", block="projects/board.html#cards", project=found.project,
                       cards=found.cards, status=task.status, today=web.ctx.now.date())
 
@@ -153,9 +179,13 @@ def task_status(web: Web, task_id: int) -> Response:
         said = f"Status set to {TASK_STATUSES[state.status]}."
         if _came_from_board(web, state.project_id):
             return web.done(on_board(web, state.project_id, state.id), said)  # type: ignore[arg-type]
-        return web.done(back_to(web, web.url("board", project_id=state.project_id)), said)
+        back = back_to(web, web.url("board", project_id=state.project_id))
+        if urlsplit(back).path == web.url("my_tasks"):  # back to the task's own row
+            back += f"#task-{state.id}"
+        return web.done(back, said)
     # Column counts go out of band only where they are shown: the board (or an unknown page).
     current = web.current_path()
-    counts = tasks.column_counts(ctx, state.project_id) if not current or current.endswith("/board") else None
+    counts = (boards.column_counts(ctx, state.project_id, _shown_filter(web, state.project_id))
+              if not current or current.endswith("/board") else None)
     return web.render("tasks/status.html", block="fragment", http_status=code, state=state,
                       counts=counts)

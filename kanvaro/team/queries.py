@@ -137,15 +137,16 @@ class Deactivation:
 def deactivation(ctx: Ctx, user_id: int) -> Deactivation:
     """The member and what deactivating them touches, for those who may deactivate them."""
     from kanvaro.projects.models import ProjectMember  # late: the team builds on no area
-    from kanvaro.tasks.models import Task
+    from kanvaro.tasks.models import Task, TaskAssignee
 
     user = get_member(ctx, user_id)
     require(ctx.user, "user:deactivate")
     if not can_manage(ctx.user, user):
         raise Forbidden("cannot deactivate oneself or a member ranked above")
     count = func.count()
-    tasks = ctx.db.scalar(select(count).select_from(Task).where(
-        Task.organization_id == ctx.org_id, Task.assignee_id == user.id,
+    tasks = ctx.db.scalar(select(count).select_from(TaskAssignee).join(
+        Task, Task.id == TaskAssignee.task_id).where(
+        TaskAssignee.organization_id == ctx.org_id, TaskAssignee.user_id == user.id,
         Task.status != "completed")) or 0
     projects = ctx.db.scalar(select(count).select_from(ProjectMember).where(
         ProjectMember.organization_id == ctx.org_id, ProjectMember.user_id == user.id)) or 0

@@ -21,6 +21,14 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
+    # A task's one assignee becomes its first row of task_assignee (created below). Set aside
+    # and the column dropped before any table refers to task: on SQLite dropping a column
+    # rebuilds the table, and dropping the old one (foreign keys on) would cascade.
+    op.execute("CREATE TABLE _assignee_0005 AS SELECT id AS task_id, assignee_id AS user_id, "
+               "organization_id FROM task WHERE assignee_id IS NOT NULL")
+    with op.batch_alter_table('task', schema=None) as batch_op:
+        batch_op.drop_index('ix_task_assignee_id')
+        batch_op.drop_column('assignee_id')
     op.create_table('blob',
     sa.Column('organization_id', sa.Integer(), nullable=False),
     sa.Column('sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -138,7 +146,8 @@ def upgrade() -> None:
     op.execute("UPDATE audit_entry SET project_id = (SELECT task.project_id FROM task "
                "WHERE task.id = audit_entry.task_id) WHERE task_id IS NOT NULL")
     op.execute("INSERT INTO task_assignee (task_id, user_id, organization_id) "
-               "SELECT id, assignee_id, organization_id FROM task WHERE assignee_id IS NOT NULL")
+               "SELECT task_id, user_id, organization_id FROM _assignee_0005")
+    op.execute("DROP TABLE _assignee_0005")
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.alter_column('handle', existing_type=sqlmodel.sql.sqltypes.AutoString(length=30),
                               nullable=False)
@@ -169,6 +178,9 @@ def _fill_handles() -> None:
 
 
 def downgrade() -> None:
+    # Back to one assignee: the lowest id of each task's, put back once nothing refers to task.
+    op.execute("CREATE TABLE _assignee_0005 AS SELECT task_id, MIN(user_id) AS user_id "
+               "FROM task_assignee GROUP BY task_id")
     with op.batch_alter_table('audit_entry', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_org_project')
         batch_op.drop_index('ix_audit_org_task')
@@ -215,3 +227,11 @@ def downgrade() -> None:
 
     op.drop_table('attachment')
     op.drop_table('blob')
+    with op.batch_alter_table('task', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('assignee_id', sa.Integer(), nullable=True))
+        batch_op.create_index('ix_task_assignee_id', ['assignee_id'], unique=False)
+        batch_op.create_foreign_key('task_assignee_id_fkey', 'users', ['assignee_id'], ['id'],
+                                    ondelete='SET NULL')
+    op.execute("UPDATE task SET assignee_id = (SELECT user_id FROM _assignee_0005 "
+               "WHERE _assignee_0005.task_id = task.id)")
+    op.execute("DROP TABLE _assignee_0005")

@@ -16,7 +16,7 @@ from kanvaro.projects import actions as project_actions
 from kanvaro.projects.forms import NewProject
 from kanvaro.tasks import actions
 from kanvaro.tasks.forms import NewTask, StatusChange, TaskEdit
-from tests.factories import make_org, make_user
+from tests.factories import assignee_ids, make_org, make_user
 
 
 def tasks(db) -> int:
@@ -27,11 +27,12 @@ def test_a_json_body_becomes_a_typed_value(ctx, project, member):
     sent = parse(NewTask, {"title": "  Ship it ", "assignee": member.id, "story_points": 5,
                            "due_date": date(2026, 12, 24), "priority": "high"})
     value = sent.valid()
-    assert value == NewTask(title="Ship it", description="", story=None, assignee=member.id,
-                            priority="high", story_points=5, due_date=date(2026, 12, 24),
-                            status="todo")
+    assert value == NewTask(title="Ship it", description="", story=None, assignees=[],
+                            assignee=member.id, priority="high", story_points=5,
+                            due_date=date(2026, 12, 24), status="todo")
     task = actions.create_task(ctx, project.id, sent)
-    assert (task.assignee_id, task.story_points, task.due_date) == (member.id, 5, date(2026, 12, 24))
+    assert (assignee_ids(ctx.db, task.id), task.story_points, task.due_date) == (
+        [member.id], 5, date(2026, 12, 24))
 
 
 def test_errors_are_a_dict_of_messages_by_public_field_name(ctx, project, db):

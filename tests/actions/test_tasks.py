@@ -15,7 +15,7 @@ from kanvaro.stories import actions as story_actions
 from kanvaro.stories.forms import NewStory
 from kanvaro.tasks import actions
 from kanvaro.tasks.forms import NewTask, StatusChange, TaskEdit
-from tests.factories import make_org, make_project, make_user
+from tests.factories import assignee_ids, make_org, make_project, make_user
 
 
 def count(db, model, *where) -> int:
@@ -53,19 +53,22 @@ def test_create_writes_every_field_and_audits(db, ctx, org, owner, member, proje
     story = story_actions.create_story(ctx, project.id, parse(NewStory, {"title": "Checkout"}))
     task = actions.create_task(ctx, project.id, parse(NewTask, {
         "title": "  Pay button  ", "description": "Big and green", "story": str(story.id),
-        "assignee": str(member.id), "priority": "high", "story_points": "8",
+        "assignees": [str(member.id), str(owner.id)], "priority": "high", "story_points": "8",
         "due_date": "2030-03-01",
     }))
     db.refresh(task)
     assert (task.title, task.description, task.priority, task.story_points) == (
         "Pay button", "Big and green", "high", 8)
-    assert (task.story_id, task.assignee_id, task.due_date) == (story.id, member.id, date(2030, 3, 1))
+    assert task.description_html == "<p>Big and green</p>\n"
+    assert (task.story_id, task.due_date) == (story.id, date(2030, 3, 1))
+    assert assignee_ids(db, task.id) == sorted([member.id, owner.id])
     assert (task.status, task.version, task.completed_at) == ("todo", 1, None)
     assert (task.organization_id, task.project_id, task.created_by_id) == (org.id, project.id, owner.id)
     [entry] = audit_rows(db, "task.created")
     assert (entry.entity_type, entry.entity_id, entry.actor_id) == ("task", task.id, owner.id)
     assert entry.changes["title"] == [None, "Pay button"]
-    assert entry.changes["assignee_id"] == [None, member.id]
+    assert entry.changes["assignees"] == [None, sorted([member.id, owner.id])]
+    assert "assignee_id" not in entry.changes and "description_html" not in entry.changes
     assert entry.changes["due_date"] == [None, "2030-03-01"]
     assert entry.changes["number"] == [None, "1.1"]
 
@@ -95,11 +98,13 @@ def test_story_of_another_project_is_invalid(db, ctx, org, owner, project):
     assert count(db, Task) == 0
 
 
-def test_assignee_must_be_a_member_of_the_project(db, ctx, org, project):
+@pytest.mark.parametrize("sent", ["assignee", "assignees"])
+def test_assignee_must_be_a_member_of_the_project(db, ctx, org, member, project, sent):
     outsider = make_user(db, org, role="team_member")
     with pytest.raises(Invalid) as exc:
-        actions.create_task(ctx, project.id, parse(NewTask, {"title": "x", "assignee": str(outsider.id)}))
-    assert exc.value.errors["assignee"]
+        actions.create_task(ctx, project.id, parse(NewTask, {
+            "title": "x", "assignees": [str(member.id)], sent: str(outsider.id)}))
+    assert exc.value.errors == {"assignees": ["Not a valid choice."]}
     assert count(db, Task) == 0
 
 
@@ -119,7 +124,7 @@ def test_assignee_of_another_organization_is_invalid(db, ctx, project):
     ("priority", "urgent"),
     ("due_date", "tomorrow"),
     ("story", "999999"),
-    ("assignee", "999999"),
+    ("assignees", "999999"),
 ])
 def test_each_invalid_field_is_rejected_and_nothing_written(db, ctx, project, field, value):
     data = {"title": "Fine", field: value}
@@ -170,11 +175,11 @@ def test_update_writes_bumps_version_and_audits_before_after(db, ctx, member, ta
     actions.update_task(ctx, task.id, parse(TaskEdit, edit(task, title="Write better docs", priority="critical",
                                            assignee=str(member.id))))
     db.refresh(task)
-    assert (task.title, task.priority, task.assignee_id, task.version) == (
-        "Write better docs", "critical", member.id, 2)
+    assert (task.title, task.priority, assignee_ids(db, task.id), task.version) == (
+        "Write better docs", "critical", [member.id], 2)
     [entry] = audit_rows(db, "task.updated")
     assert entry.changes == {"title": ["Write docs", "Write better docs"],
-                             "priority": ["medium", "critical"], "assignee_id": [None, member.id]}
+                             "priority": ["medium", "critical"], "assignees": [[], [member.id]]}
 
 
 def test_update_with_stale_version_conflicts_and_writes_nothing(db, ctx, task):

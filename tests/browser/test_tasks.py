@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from kanvaro.enums import TASK_STATUSES
 from kanvaro.models import AuditEntry, Story, Task, User, UserSession
 from tests.browser.conftest import LiveServer, assert_no_axe_violations, focused, key_to
-from tests.factories import make_org, make_project, make_user, now
+from tests.factories import assign, make_org, make_project, make_user, now
 
 
 @dataclass
@@ -50,13 +50,14 @@ def make_world(live: LiveServer, statuses: tuple[str, ...] = ("todo", "todo", "i
         for i, status in enumerate(statuses, start=1):
             task = Task(organization_id=org.id, project_id=project.id, number=i, position=i,
                         title=f"Task number {i}", status=status, priority=["low", "high", "critical"][i % 3],
-                        story_id=story.id if i % 2 else None,
-                        assignee_id=member.id if i % 2 == 0 else None, story_points=i,
+                        story_id=story.id if i % 2 else None, story_points=i,
                         due_date=date.today() + timedelta(days=7 if i % 2 else -3),
                         completed_at=now() if status == "completed" else None,
                         created_by_id=owner.id)
             db.add(task)
             db.flush()
+            if i % 2 == 0:
+                assign(db, task, member)
             ids.append(task.id)
         project.task_seq = len(statuses)
         db.commit()

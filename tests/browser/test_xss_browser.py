@@ -14,7 +14,7 @@ from playwright.sync_api import Page, Route, expect
 
 from kanvaro.models import CustomRole, Story, Task
 from tests.browser.conftest import LiveServer, PageProblems
-from tests.factories import make_org, make_project, make_user
+from tests.factories import assign, make_org, make_project, make_user
 
 IMG = '<img src=x onerror="window.__xss=(window.__xss||[]).concat(\'img\')">'
 SCRIPT = "<script>window.__xss=(window.__xss||[]).concat('script')</script>"
@@ -35,8 +35,10 @@ def hostile_org(live: LiveServer) -> dict[str, Any]:
         db.flush()
         project.task_seq = 1
         task = Task(organization_id=org.id, project_id=project.id, number=1, title="T " + HOSTILE[:150],
-                    description=HOSTILE, story_id=story.id, assignee_id=mate.id, position=1)
+                    description=HOSTILE, story_id=story.id, position=1)
         db.add(task)
+        db.flush()
+        assign(db, task, mate, owner)
         db.add(CustomRole(organization_id=org.id, name="R " + IMG[:80], description=HOSTILE,
                           permissions=["audit:read"]))
         db.commit()
@@ -55,7 +57,8 @@ def test_hostile_text_is_shown_as_text_and_never_runs(page: Page, live: LiveServ
     page.on("request", lambda request: stray.append(request.url) if request.url.endswith("/x") else None)
     pages = ["/projects", f"/projects/{made['project']}", f"/projects/{made['project']}/board",
              f"/projects/{made['project']}/edit", f"/tasks/{made['task']}", f"/tasks/{made['task']}/edit",
-             f"/stories/{made['story']}", f"/stories/{made['story']}/edit", "/team", "/audit"]
+             f"/stories/{made['story']}", f"/stories/{made['story']}/edit", "/team", "/audit",
+             "/my/tasks"]
     for path in pages:
         page.goto(path)
         expect(page.locator("main")).to_be_visible()

@@ -13,9 +13,11 @@ from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 from starlette.routing import Route
 
-from kanvaro.models import CustomRole, Invitation, Organization, Story, Task, User
+from kanvaro.attachments.models import Attachment, Blob
+from kanvaro.comments.models import Comment
+from kanvaro.models import CustomRole, Invitation, Notification, Organization, Story, Task, User
 from kanvaro.routes import ROUTES
-from tests.factories import make_org, make_project, make_user, now
+from tests.factories import assign, make_org, make_project, make_user, now
 
 INVITATION_TOKEN = "tok-" + "x" * 40
 # A body that would be accepted by every POST route of the app (checked by the control cases):
@@ -26,8 +28,17 @@ UNIVERSAL_BODY = {
     "email": "newcomer@example.com", "version": "1", "story_points": "3",
     "permissions": "task:create", "password": "a long enough password",
     "current_password": "correct horse battery", "new_password": "another long password",
-    "to": "bottom", "view": "board", "theme": "dark",
+    "to": "bottom", "view": "board", "theme": "dark", "body": "Changed by the test",
+    "handle": "changed.by.test", "text": "Changed by the test",
 }
+# POST routes that change nothing by design (answer 200, write no row), with the reason: the
+# suites that expect a write of every accepted POST expect none of these.
+READ_ONLY_POSTS = {
+    "/markdown/preview": "renders the text sent to look at it before saving; a POST only because "
+                         "the text is too long for a URL (it carries the CSRF token like any POST)",
+}
+# What the routes taking a file get besides (Browser.post sends a body with one as multipart).
+FILES = {"/tasks/{task_id:id}/attachments": {"file": ("plan.txt", b"Changed by the test", "text/plain")}}
 
 
 @dataclass
@@ -48,13 +59,18 @@ class World:
     other_story_id: int
     other_user_id: int
     other_role_id: int
+    comment_id: int = 0        # the owner's comment on `task_id`
+    attachment_id: int = 0     # the owner's file on `task_id`
+    notification_id: int = 0   # the owner's unread notification, of the member's comment
 
     def params(self) -> dict[str, Any]:
         """Path parameter name -> the Acme object it names."""
         return {
             "project_id": self.project_id, "task_id": self.task_id, "story_id": self.story_id,
             "invitation_id": self.invitation_id, "user_id": self.member.id, "role_id": self.role_id,
-            "token": INVITATION_TOKEN,
+            "token": INVITATION_TOKEN, "comment_id": self.comment_id,
+            "attachment_id": self.attachment_id,
+            "notification_id": self.notification_id,
         }
 
 
@@ -72,7 +88,7 @@ def build_world(db: Session) -> World:
     db.flush()
     project.task_seq = 1
     task = Task(organization_id=acme.id, project_id=project.id, number=1, title="Fuel the rocket",
-                story_id=story.id, assignee_id=member.id, created_by_id=owner.id, position=1)
+                story_id=story.id, created_by_id=owner.id, position=1)
     # Ranked below it, so that moving the task to the bottom writes.
     project.task_seq = 2
     db.add_all([task, Task(organization_id=acme.id, project_id=project.id, number=2,
@@ -97,13 +113,31 @@ def build_world(db: Session) -> World:
                       title="Bolt", position=1)
     db.add(other_task)
     db.flush()
+    assign(db, task, member)
+    comment = Comment(organization_id=acme.id, task_id=task.id, author_id=owner.id,
+                      body="Fuel is loaded", created_at=now())
+    task.comment_count = 1
+    db.add(comment)
+    db.flush()
+    note = Notification(organization_id=acme.id, user_id=owner.id, kind="commented",
+                        task_id=task.id, actor_id=member.id, created_at=now())
+    db.add(note)
+    blob = Blob(organization_id=acme.id, sha256=hashlib.sha256(b"Fuel plan").hexdigest(), size=9,
+                content=b"Fuel plan")
+    attachment = Attachment(organization_id=acme.id, task_id=task.id, uploader_id=owner.id,
+                            filename="fuel.txt", size=9, content_type="text/plain",
+                            sha256=blob.sha256, created_at=now())
+    db.add_all([blob, attachment])
+    db.flush()
     db.commit()
     ids = [project.id, task.id, story.id, invitation.id, role.id, other_project.id, other_task.id,
            other_story.id, other_user.id, other_role.id]
     assert all(i is not None for i in ids)
     return World(acme, owner, member, outsider, project.id, task.id, story.id,  # type: ignore[arg-type]
                  invitation.id, role.id, globex, intruder, other_project.id,  # type: ignore[arg-type]
-                 other_task.id, other_story.id, other_user.id, other_role.id)  # type: ignore[arg-type]
+                 other_task.id, other_story.id, other_user.id, other_role.id,  # type: ignore[arg-type]
+                 comment.id, notification_id=note.id,  # type: ignore[arg-type]
+                 attachment_id=attachment.id)  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -31,9 +31,10 @@ from urllib.parse import parse_qsl, quote, quote_plus
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kanvaro.comments.models import Comment
 from kanvaro.enums import PRIORITIES, PROJECT_STATUSES, STORY_STATUSES, TASK_STATUSES
 from kanvaro.models import (
     CustomRole,
@@ -45,9 +46,11 @@ from kanvaro.models import (
     User,
     UserSession,
 )
+from kanvaro.notifications.models import KINDS
 from kanvaro.permissions import PERMISSIONS, ROLES
 from kanvaro.security import hash_password, token_hash, verify_password
 from kanvaro.settings import Settings
+from kanvaro.tasks.models import TaskAssignee
 from tests.factories import PASSWORD, now
 from tests.reliability.conftest import World, app_routes, diff_dumps, dump, fill
 
@@ -105,6 +108,7 @@ class FormSpec:
     table: Any = None  # the table whose new or changed row `check` looks at
     foreign: Callable[[World], list[str]] = field(default=lambda w: [])
     method: str = "POST"
+    writes: bool = True  # False: even an accepted request writes nothing (a preview)
 
 
 # --- reading a body the way the forms do ----------------------------------------------
@@ -190,7 +194,10 @@ def check_task(w: World, db: Session, pairs: list[tuple[str, str]], row: dict[st
     assert task.title == text_of(pairs, "title")
     assert task.description == text_of(pairs, "description")
     assert task.story_id == id_of(pairs, "story")
-    assert task.assignee_id == id_of(pairs, "assignee")
+    # Every `assignees` sent, and the old single `assignee` (its first value) as one more.
+    one = id_of(pairs, "assignee")
+    assert set(db.scalars(select(TaskAssignee.user_id).where(TaskAssignee.task_id == task.id))) == (
+        {int(v) for v in values(pairs, "assignees")} | ({one} if one is not None else set()))
     assert task.priority == first(pairs, "priority", "medium")
     assert task.story_points == int_of(pairs, "story_points")
     assert task.due_date == date_of(pairs, "due_date")
@@ -277,6 +284,29 @@ def check_theme(w: World, db: Session, pairs: list[tuple[str, str]], row: dict[s
     assert user is not None and user.theme == first(pairs, "theme")
 
 
+def check_handle(w: World, db: Session, pairs: list[tuple[str, str]], row: dict[str, Any]) -> None:
+    user = db.get(User, w.owner.id)
+    assert user is not None and user.handle == text_of(pairs, "handle").lower()
+
+
+def check_comment(w: World, db: Session, pairs: list[tuple[str, str]], row: dict[str, Any]) -> None:
+    """The comment holds the body as the form reads it (CRLF as one line break, trimmed), and
+    the task's count is the number of its comments."""
+    comment = db.get(Comment, max(row["new"]) if row["new"] else w.comment_id)
+    assert comment is not None and comment.organization_id == w.org.id
+    assert comment.body == (first(pairs, "body") or "").replace("\r\n", "\n").strip()
+    assert comment.author_id == w.owner.id and "<script" not in comment.body_html
+    task = db.get(Task, w.task_id)
+    total = db.scalar(select(func.count()).select_from(Comment).where(Comment.task_id == w.task_id))
+    assert task is not None and task.comment_count == total
+
+
+def check_mail_settings(w: World, db: Session, pairs: list[tuple[str, str]], row: dict[str, Any]) -> None:
+    """The kinds checked come by mail; every other kind is off (unknown values count for none)."""
+    user = db.get(User, w.owner.id)
+    assert user is not None and user.mail_off == [k for k in KINDS if k not in values(pairs, "mail")]
+
+
 def no_check(w: World, db: Session, pairs: list[tuple[str, str]], row: dict[str, Any]) -> None:
     pass
 
@@ -295,7 +325,8 @@ def task_fields(w: World, db: Session, *, update: bool = False) -> dict[str, st.
     people = list(db.scalars(select(ProjectMember.user_id).where(ProjectMember.project_id == w.project_id)))
     out = {
         "title": texts(), "description": texts(0, 200), "story": ids(["", *stories]),
-        "assignee": ids(["", *people]), "priority": st.sampled_from(list(PRIORITIES)),
+        "assignees": ids(people), "assignee": ids(["", *people]),
+        "priority": st.sampled_from(list(PRIORITIES)),
         "story_points": st.integers(0, 100).map(str), "due_date": dates(),
     }
     if update:
@@ -413,12 +444,40 @@ FORMS: dict[str, FormSpec] = {
         url=lambda w, db: "/account/theme",
         fields=lambda w, db: {"theme": st.sampled_from(["system", "light", "dark"])},
         check=check_theme, table=User),
+    "handle": FormSpec(
+        url=lambda w, db: "/account/handle",
+        fields=lambda w, db: {"handle": st.one_of(
+            st.from_regex(r"[a-z0-9][a-z0-9._-]{1,29}", fullmatch=True),
+            st.sampled_from(["Ana.Lee", " padded ", "mo.member", "gina.globex"]))},
+        check=check_handle, table=User),
+    "markdown preview": FormSpec(
+        url=lambda w, db: "/markdown/preview", check=no_check, writes=False,
+        fields=lambda w, db: {"text": st.one_of(texts(0, 300), st.sampled_from([
+            "**b** @mo.member #1.1", "[x](javascript:alert(1))", "<img src=x onerror=alert(1)>",
+            "x" * 20_001])), "project_id": ids(["", w.project_id])},
+        foreign=foreign_ids),
+    "mail settings": FormSpec(
+        url=lambda w, db: "/account/notifications",
+        fields=lambda w, db: {"mail": st.sampled_from(list(KINDS))},
+        check=check_mail_settings, table=User),
+    "comment": FormSpec(
+        url=lambda w, db: f"/tasks/{w.task_id}/comments",
+        fields=lambda w, db: {"body": texts(1, 300)}, check=check_comment, table=Comment),
+    "comment edit": FormSpec(
+        url=lambda w, db: f"/comments/{w.comment_id}",
+        fields=lambda w, db: {"body": texts(1, 300),
+                              "version": st.just(str(db.get(Comment, w.comment_id).version))},  # type: ignore[union-attr]
+        check=check_comment, table=Comment),
     "task list filters": FormSpec(
         url=lambda w, db: f"/projects/{w.project_id}", method="GET", check=no_check,
         fields=lambda w, db: {"q": texts(), "status": st.sampled_from(list(TASK_STATUSES)),
                               "assignee": ids(["none", w.member.id]), "priority": st.sampled_from(list(PRIORITIES)),
                               "story": ids([w.story_id]), "sort": st.sampled_from(["number", "due_date", "priority"]),
                               "page": st.integers(1, 3).map(str)},
+        foreign=foreign_ids),
+    "board filters": FormSpec(
+        url=lambda w, db: f"/projects/{w.project_id}/board", method="GET", check=no_check,
+        fields=lambda w, db: {"assignee": ids(["none", w.member.id, w.owner.id])},
         foreign=foreign_ids),
     "project list filters": FormSpec(
         url=lambda w, db: "/projects", method="GET", check=no_check,
@@ -509,6 +568,8 @@ def run_form(name: str, browser: Any, engine: Any, world: World) -> None:
         after = dump(engine)
         got = received(body)
         accepted = r.status_code == 303 or (r.status_code == 200 and spec.method == "POST")
+        if not spec.writes:
+            assert after == before, diff_dumps(before, after)
         if not accepted:
             assert r.status_code in (400, 404, 409, 422, 429), (r.status_code, r.text[-800:])
             if name in ("login", "register", "password change"):
@@ -524,7 +585,7 @@ def run_form(name: str, browser: Any, engine: Any, world: World) -> None:
             return
         with Session(engine) as db:
             new_ids = ids_of(db, spec.table) - before_ids
-            row: dict[str, Any] = {"update": not new_ids}
+            row: dict[str, Any] = {"update": not new_ids, "new": new_ids}
             if spec.table in (Project, Task, Story, Invitation, CustomRole):
                 row["id"] = max(new_ids) if new_ids else {
                     Project: world.project_id, Task: world.task_id, Story: world.story_id,

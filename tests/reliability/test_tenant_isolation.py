@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.reliability.conftest import UNIVERSAL_BODY, app_routes, diff_dumps, dump, fill
+from tests.reliability.conftest import FILES, UNIVERSAL_BODY, app_routes, diff_dumps, dump, fill
 
 # Path parameter -> the scope its object lives in. A new route whose parameter is not
 # here fails test_every_path_parameter_has_a_fixture_mapping (and fill()).
 PARAM_SCOPE = {
     "project_id": "project", "task_id": "project", "story_id": "project",
     "invitation_id": "team", "user_id": "team", "role_id": "team",
+    "comment_id": "project",  # a comment is seen through its task's project
+    "attachment_id": "project",  # a file too
+    # only its recipient sees a notification: 404 for anyone else, as for a hidden project
+    "notification_id": "project",
 }
 # Parameters that are not ids of tenant objects, and why.
 EXEMPT = {"token": "the invitation token is itself the credential (unknown/used/revoked tokens: "
@@ -36,8 +40,8 @@ def _scope(route) -> str:  # type: ignore[no-untyped-def]
     return "project" if "project" in scopes else "team"
 
 
-def _request(browser, method: str, url: str):  # type: ignore[no-untyped-def]
-    return browser.get(url) if method == "GET" else browser.post(url, UNIVERSAL_BODY)
+def _request(browser, method: str, url: str, path: str):  # type: ignore[no-untyped-def]
+    return browser.get(url) if method == "GET" else browser.post(url, {**UNIVERSAL_BODY, **FILES.get(path, {})})
 
 
 def test_every_path_parameter_has_a_fixture_mapping():
@@ -63,7 +67,7 @@ def test_no_access_answers_404_and_writes_nothing(browser, engine, world, method
     url = fill(route, world.params())
     browser.login_as(getattr(world, who))
     before = dump(engine)
-    r = _request(browser, method, url)
+    r = _request(browser, method, url, path)
     if who == "intruder" or _scope(route) == "project":
         assert r.status_code == 404, (who, method, url, r.status_code)
     else:
@@ -79,7 +83,7 @@ def test_the_owner_gets_through(browser, engine, world, method, path, route):
     url = fill(route, world.params())
     browser.login_as(world.owner)
     before = dump(engine)
-    r = _request(browser, method, url)
+    r = _request(browser, method, url, path)
     if method == "GET":
         assert r.status_code == 200, (url, r.status_code)
     else:
@@ -90,7 +94,7 @@ def test_the_owner_gets_through(browser, engine, world, method, path, route):
 def test_the_intruders_own_pages_list_nothing_of_acme(browser, world):
     browser.login_as(world.intruder)
     for url in ("/projects", f"/projects/{world.other_project_id}",
-                f"/projects/{world.other_project_id}/board", "/team", "/audit"):
+                f"/projects/{world.other_project_id}/board", "/team", "/audit", "/my/tasks"):
         r = browser.get(url)
         assert r.status_code == 200
         for secret in (*SECRETS, "Olive Owner", "Mo Member"):

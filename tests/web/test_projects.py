@@ -518,4 +518,5 @@ def test_the_kept_add_a_task_form_follows_the_projects_stories_and_people(me, db
     zed = make_user(db, org, name="Zed Zimmer")
     db.add(ProjectMember(organization_id=org.id, project_id=project.id, user_id=zed.id))
     db.commit()
-    assert ">Zed Zimmer</option>" in task_form(me.get(f"/projects/{project.id}").text)
+    assert f'name="assignees" value="{zed.id}"> Zed Zimmer</label>' in task_form(
+        me.get(f"/projects/{project.id}").text)

@@ -474,9 +474,13 @@ def test_the_deactivation_page_says_who_goes_and_what_they_keep(browser, db, org
     tom = make_user(db, org, role="team_member", name="Tom Member", email="tom@acme.test")
     project = make_project(db, org, members=[owner, tom], creator=owner)
     from kanvaro.models import Task
-    db.add_all([Task(organization_id=org.id, project_id=project.id, number=n, title=f"T{n}",
-                     assignee_id=tom.id, status=status)
-                for n, status in ((1, "todo"), (2, "review"), (3, "completed"))])
+    from tests.factories import assign
+    tasks = [Task(organization_id=org.id, project_id=project.id, number=n, title=f"T{n}", status=status)
+             for n, status in ((1, "todo"), (2, "review"), (3, "completed"))]
+    db.add_all(tasks)
+    db.flush()
+    for task in tasks:
+        assign(db, task, tom, owner)  # his open tasks, however many others share them
     db.commit()
     r = browser.login_as(owner).get(f"/team/members/{tom.id}/deactivate")
     assert r.status_code == 200
