@@ -76,6 +76,25 @@ def test_posting_with_htmx_answers_the_comment_out_of_band_and_an_empty_form(as_
     assert r.headers["vary"].lower().count("hx-request") == 1
 
 
+def test_the_emptied_form_carries_a_fresh_working_csrf_token_and_its_own_task(as_owner, db, org, project, task):
+    # The empty form is drawn once per task and the request's token put in (comments.views).
+    other = Task(organization_id=org.id, project_id=project.id, number=99, title="Other")
+    db.add(other)
+    db.commit()
+    tokens = []
+    for target in (task, task, other):
+        r = as_owner.post(f"/tasks/{target.id}/comments", {"body": "again"}, htmx=True)
+        assert r.status_code == 200
+        form = r.text.split("</form>")[0]
+        assert f'action="/tasks/{target.id}/comments"' in form
+        tokens.append(re.search(r'name="csrf_token" value="([^"]*)"', form).group(1))
+    assert len(set(tokens)) == 3 and all(tokens) and "kanvaro-csrf-token-here" not in "".join(tokens)
+    again = as_owner.post(f"/tasks/{task.id}/comments", {"body": "with the form's token",
+                                                        "csrf_token": tokens[0]}, csrf=False)
+    assert again.status_code == 303
+    assert len(comments(db)) == 4
+
+
 def test_a_boosted_post_is_a_navigation(as_owner, db, task):
     r = as_owner.post(f"/tasks/{task.id}/comments", {"body": "boosted"},
                       headers={"HX-Request": "true", "HX-Boosted": "true"})
