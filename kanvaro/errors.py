@@ -47,7 +47,19 @@ def expect_version(expected: int | None, current_version: int, current: Any) -> 
 
 
 class Throttled(KanvaroError):
+    """Too many requests; `retry_after` seconds, when known, go into `Retry-After`."""
+
     status_code = 429
+
+    def __init__(self, reason: str = "too many requests", *, retry_after: int | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class Unauthorized(KanvaroError):
+    """No valid credential (the JSON API's bearer token); the HTML side sends to the login."""
+
+    status_code = 401
 
 
 class BadRequest(KanvaroError):

@@ -234,18 +234,23 @@ async def run_sender(settings: Settings, engine: Engine, interval: float) -> Non
 
 
 def sender_lifespan(settings: Settings, engine: Engine) -> Callable[[Any], Any]:
-    """The app's lifespan: runs the sender in the background when settings ask for it."""
+    """The app's lifespan: the mail sender and the other background loops
+    (`kanvaro.background.LOOPS`), when settings ask for them."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
-        task = None
+        from kanvaro.background import loops
+
+        tasks = []
         if settings.run_mail_sender:
-            task = asyncio.create_task(run_sender(settings, engine, POLL_SECONDS))
+            tasks.append(asyncio.create_task(run_sender(settings, engine, POLL_SECONDS)))
+            tasks += [asyncio.create_task(loop(settings, engine)) for loop in loops()]
         try:
             yield
         finally:
-            if task is not None:
+            for task in tasks:
                 task.cancel()
+            for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 

@@ -34,10 +34,11 @@ def _vary_hx(headers: list[tuple[bytes, bytes]]) -> None:
     headers.append((b"vary", b"HX-Request"))
 
 
-# The one route whose body may pass max_body (SPEC §8): a file up to max_upload, with room for
-# the form's other fields and the multipart framing around it. Its exact file size is checked
-# once the body is parsed (kanvaro.web.reading); this bound is what is ever read of a body.
-UPLOAD_PATH = re.compile(r"/tasks/[0-9]+/attachments")
+# The routes whose body may pass max_body: a file up to max_upload (an attachment, SPEC §8; a
+# file to import, §13), with room for the form's other fields and the multipart framing
+# around it. Its exact file size is checked once the body is parsed (kanvaro.web.reading);
+# this bound is what is ever read of a body.
+UPLOAD_PATH = re.compile(r"/tasks/[0-9]+/attachments|/projects/[0-9]+/import")
 UPLOAD_SLACK = 64 * 1024
 
 

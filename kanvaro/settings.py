@@ -35,9 +35,12 @@ class Settings:
     max_body_bytes: int = 1_000_000
     # A file attached to a task (SPEC §8); only its route takes a body over max_body_bytes.
     max_upload_bytes: int = 10_000_000
-    run_mail_sender: bool = True
+    run_mail_sender: bool = True  # and the other background loops (kanvaro.background)
     threads: int = 0  # request threads per worker; 0: chosen by database (see request_threads)
     registrations_per_hour: int = 10  # organizations one client address may register an hour
+    # Webhooks to loopback, private and link-local addresses (SPEC §13): refused unless set.
+    webhook_allow_private: bool = False
+    api_rate_per_minute: int = 600  # requests one API token may make a minute (SPEC §13)
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -58,6 +61,8 @@ class Settings:
             "max_upload_bytes": int(env.get("KANVARO_MAX_UPLOAD_BYTES") or 10_000_000),
             "threads": int(env.get("KANVARO_THREADS") or 0),
             "registrations_per_hour": int(env.get("KANVARO_REGISTRATIONS_PER_HOUR") or 10),
+            "webhook_allow_private": _flag(env.get("KANVARO_WEBHOOK_ALLOW_PRIVATE"), False),
+            "api_rate_per_minute": int(env.get("KANVARO_API_RATE_PER_MINUTE") or 600),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
