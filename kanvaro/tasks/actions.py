@@ -20,6 +20,7 @@ from kanvaro.projects.models import Project
 from kanvaro.projects.queries import get_project, project_people
 from kanvaro.stories.queries import project_stories
 from kanvaro.tasks.assignees import People, assignee_ids, assignees_of, set_assignees
+from kanvaro.tasks.batch import once as _once
 from kanvaro.tasks.forms import Move, NewTask, StatusChange, TaskEdit, TaskForm
 from kanvaro.tasks.models import Task
 from kanvaro.tasks.queries import GAP, StatusState, get_task, status_state
@@ -67,14 +68,21 @@ def chosen(data: dict[str, Any]) -> list[int]:
     return sorted(ids)
 
 
+def _choices(ctx: Ctx, project_id: int) -> tuple[set[int], set[int]]:
+    """The ids of the project's people and of its stories."""
+    return _once(ctx, f"task_choices:{project_id}", lambda: (
+        {uid for uid, _ in project_people(ctx, project_id)},
+        {s.id for s in project_stories(ctx, project_id)}))
+
+
 def _valid(ctx: Ctx, project_id: int, sent: Parsed[Any], before: Iterable[int] = ()) -> Any:
     """The input, its story one of the project's and each assignee it adds one of its people
     (one who stays assigned may have left the project meanwhile)."""
     story = sent.data.get("story")
-    people = {uid for uid, _ in project_people(ctx, project_id)} | set(before)
+    people, stories = _choices(ctx, project_id)
+    people = people | set(before)
     return sent.valid(
-        story=NOT_A_CHOICE if story is not None and story not in
-        {s.id for s in project_stories(ctx, project_id)} else None,
+        story=NOT_A_CHOICE if story is not None and story not in stories else None,
         # The old single `assignee` is one of them: its error is theirs too.
         assignees=NOT_A_CHOICE if any(uid not in people for uid in chosen(sent.data)) else None,
     )
@@ -95,8 +103,14 @@ def completed_at_for(status: str, before: str | None, current: datetime | None, 
     return current if before == "completed" and current is not None else now
 
 
+_NEXT_NUMBER = (update(Project).where(Project.id == bindparam("project_id"))
+                .values(task_seq=Project.task_seq + 1).returning(Project.task_seq))
+_LAST_POSITION = select(func.max(Task.position)).where(
+    Task.project_id == bindparam("project_id"), Task.status == bindparam("status"))
+
+
 def create_task(ctx: Ctx, project_id: int, sent: Parsed[NewTask]) -> Task:
-    project = get_project(ctx, project_id)
+    project = _once(ctx, f"project:{project_id}", lambda: get_project(ctx, project_id))
     require(ctx.user, "task:create")
     if chosen(sent.data):
         require(ctx.user, "task:assign")
@@ -105,14 +119,10 @@ def create_task(ctx: Ctx, project_id: int, sent: Parsed[NewTask]) -> Task:
     people = chosen(vars(value))
     assert project.id is not None
     html, mentioned = _rendered(ctx, value.description, project.id)
-    number = ctx.db.execute(
-        update(Project).where(Project.id == project.id)
-        .values(task_seq=Project.task_seq + 1)
-        .returning(Project.task_seq)
-    ).scalar_one()
+    conn = ctx.db.connection()  # Core: no ORM bookkeeping for two small statements
+    number = conn.execute(_NEXT_NUMBER, {"project_id": project.id}).scalar_one()
     status = value.status
-    last = ctx.db.scalar(select(func.max(Task.position)).where(
-        Task.project_id == project.id, Task.status == status))
+    last = conn.execute(_LAST_POSITION, {"project_id": project.id, "status": status}).scalar()
     task = Task(organization_id=ctx.org_id, project_id=project.id, number=number,
                 status=status, position=(last or 0) + GAP, created_by_id=ctx.user.id,
                 completed_at=ctx.now if status == "completed" else None,

@@ -173,6 +173,31 @@ def task_list(ctx: Ctx, project: Project, params: Any, people: list[tuple[int, s
     """A page of the project's tasks (project from a loader), filtered and sorted."""
     f = task_filters(params, people, stories)
     page = _page(params.get("page"))
+    cond, order = _listed(ctx, project, f)
+    # Counting stops at COUNT_CAP, so a search over a huge project costs what a page costs.
+    total = ctx.db.scalar(
+        select(func.count()).select_from(select(Task.id).where(cond).limit(COUNT_CAP + 1).subquery())
+    ) or 0
+    # Plain rows, not ORM objects (issue 11: the objects cost a tenth of the page).
+    rows = ctx.db.connection().execute(
+        select(*LIST_COLUMNS).where(cond).order_by(*order)
+        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    kept = {k: v for k, v in f.items() if v and not (k == "sort" and v == "number")}
+    return TaskList(with_assignees(ctx, rows, ListRow), f, kept, page, min(total, COUNT_CAP),
+                    total > COUNT_CAP)
+
+
+def matching_tasks(ctx: Ctx, project: Project, params: Any, people: list[tuple[int, str]],
+                   stories: list[Story], columns: tuple[Any, ...]) -> list[Any]:
+    """Every task the list would show with these filters, unpaged, in its order, as plain
+    rows of `columns` (the CSV export)."""
+    cond, order = _listed(ctx, project, task_filters(params, people, stories))
+    return list(ctx.db.connection().execute(select(*columns).where(cond).order_by(*order)).all())
+
+
+def _listed(ctx: Ctx, project: Project, f: dict[str, str]) -> tuple[Any, list[Any]]:
+    """The list's condition and order for the filters `f` (task_filters)."""
     cond = (Task.project_id == project.id) & (Task.organization_id == ctx.org_id)
     if f["q"]:
         escaped = f["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -190,18 +215,7 @@ def task_list(ctx: Ctx, project: Project, params: Any, people: list[tuple[int, s
         "due_date": [nulls_last(Task.due_date.asc()), Task.number],  # type: ignore[union-attr]
         "priority": [PRIORITY_ORDER, Task.number],
     }[f["sort"]]
-    # Counting stops at COUNT_CAP, so a search over a huge project costs what a page costs.
-    total = ctx.db.scalar(
-        select(func.count()).select_from(select(Task.id).where(cond).limit(COUNT_CAP + 1).subquery())
-    ) or 0
-    # Plain rows, not ORM objects (issue 11: the objects cost a tenth of the page).
-    rows = ctx.db.connection().execute(
-        select(*LIST_COLUMNS).where(cond).order_by(*order)
-        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    ).all()
-    kept = {k: v for k, v in f.items() if v and not (k == "sort" and v == "number")}
-    return TaskList(with_assignees(ctx, rows, ListRow), f, kept, page, min(total, COUNT_CAP),
-                    total > COUNT_CAP)
+    return cond, order
 
 
 def story_tasks(ctx: Ctx, story: Story) -> list[tuple[Task, People]]:
