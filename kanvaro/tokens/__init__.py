@@ -1,0 +1,1 @@
+"""Personal access tokens (SPEC §13): the JSON API's credential."""
