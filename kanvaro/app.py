@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope, Send
 
 from kanvaro import logs
+from kanvaro.api.problems import is_api, problem
 from kanvaro.db import make_engine
 from kanvaro.mail import sender_lifespan
 from kanvaro.middleware import Guard
@@ -84,11 +85,13 @@ def healthz(request: Request) -> Response:
 
 
 def routes() -> list[Any]:
+    from kanvaro.api.routes import MOUNT as API
     from kanvaro.routes import ROUTES
 
     return [
         Route("/healthz", healthz, name="healthz"),
         *ROUTES,
+        API,
         Mount("/static", CachedStatic(directory=STATIC_DIR), name="static"),
     ]
 
@@ -109,13 +112,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
         if status == 500:
             log.error("unhandled error", exc_info=exc)
+        if is_api(request.url.path):
+            return problem(status, headers=getattr(exc, "headers", None))
+        if status == 500:
             return error_page(state, request, status)
         return await routing_error(state, request, status)
 
     async def guard_error(scope: Scope, send: Send, status: int) -> None:
         request = Request(scope)
         request.scope["app"] = app
-        await error_page(state, request, status)(scope, _no_receive, send)
+        answer = problem(status) if is_api(request.url.path) else error_page(state, request, status)
+        await answer(scope, _no_receive, send)
 
     app = Starlette(
         routes=routes(),

@@ -68,7 +68,8 @@ def dispatch(ctx: Any, event: Event) -> None:
 
 # What else follows from an event in its transaction (notifications, watchers, blob sweeps):
 # each area registers with `on(action)`; its module is listed in HANDLER_MODULES.
-HANDLER_MODULES = ("kanvaro.notifications.handlers", "kanvaro.attachments.handlers")
+HANDLER_MODULES = ("kanvaro.notifications.handlers", "kanvaro.attachments.handlers",
+                   "kanvaro.webhooks.handlers")
 _HANDLERS: dict[str, list[Any]] = {}
 _loaded: list[bool] = []
 

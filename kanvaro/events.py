@@ -186,6 +186,62 @@ class CustomRoleDeleted(Event):
     action, entity_type = "role.deleted", "role"
 
 
+class ApiTokenCreated(Event):
+    """A personal access token made (SPEC §13): its name, scope and expiry, never the secret."""
+
+    action, entity_type = "token.created", "api_token"
+
+
+class ApiTokenRevoked(Event):
+    action, entity_type = "token.revoked", "api_token"
+
+
+class CalendarTokenCreated(Event):
+    """A person's calendar links made or remade (SPEC §13); never the secret itself."""
+
+    action, entity_type = "calendar.token_created", "calendar_token"
+
+
+class CalendarTokenRevoked(Event):
+    action, entity_type = "calendar.token_revoked", "calendar_token"
+
+
+class ImportCreated(Event):
+    """A file uploaded to import into a project (SPEC §13): its name, kind and row count."""
+
+    action, entity_type = "import.created", "import"
+
+
+class ImportUpdated(Event):
+    action, entity_type = "import.updated", "import"
+
+
+class ImportStarted(Event):
+    action, entity_type = "import.started", "import"
+
+
+class ImportFinished(Event):
+    """The job's end: how many tasks it created, rows already imported, rows refused."""
+
+    action, entity_type = "import.finished", "import"
+
+
+class WebhookCreated(Event):
+    """A webhook added (SPEC §13): its URL and events, never its secret."""
+
+    action, entity_type = "webhook.created", "webhook"
+
+
+class WebhookDeleted(Event):
+    action, entity_type = "webhook.deleted", "webhook"
+
+
+class WebhookRedelivered(Event):
+    """`changes` is {"delivery": [the delivery's id, the new one's], "event": ...}."""
+
+    action, entity_type = "webhook.redelivered", "webhook"
+
+
 class TaskStatusChanged(Event):
     """The hot path's event; `before` and `after` are the two statuses."""
 

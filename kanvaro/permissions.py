@@ -99,6 +99,8 @@ TABLE: tuple[Permission, ...] = (
     _p("audit:read", _ADMIN_UP, "audit", "Read the audit log", "See who changed what, and when."),
     _p("organization:update", {"owner"}, "organization", "Edit the organization",
        "Change the organization's name and settings."),
+    _p("webhook:manage", _ADMIN_UP, "organization", "Manage webhooks",
+       "Add and delete webhooks, see their deliveries and deliver them again."),
 )
 BY_CODE: dict[str, Permission] = {p.code: p for p in TABLE}
 POLICY: dict[str, frozenset[str]] = {p.code: p.roles for p in TABLE}

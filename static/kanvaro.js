@@ -192,8 +192,7 @@
   function focusFlash() {
     var flash = document.getElementById("flash");
     if (flash && flash.textContent.trim() && !document.querySelector("[autofocus]")) flash.focus();
-    var copy = document.querySelector("[data-copy]");
-    if (copy && navigator.clipboard) copy.hidden = false;
+    if (navigator.clipboard) document.querySelectorAll("[data-copy]").forEach(function (b) { b.hidden = false; });
   }
   document.addEventListener("DOMContentLoaded", focusFlash);
   document.addEventListener("htmx:afterSettle", function (e) {
@@ -203,7 +202,8 @@
     var id = e.target.getAttribute && e.target.getAttribute("data-copy");
     if (!id) return;
     var field = document.getElementById(id);
-    navigator.clipboard.writeText(field.value).then(function () { announce("Invitation link copied."); });
+    var said = e.target.getAttribute("data-copied") || "Invitation link copied.";
+    navigator.clipboard.writeText(field.value).then(function () { announce(said); });
   });
 
   // Times in the reader's own zone; without JavaScript they stay in UTC, which they say.

@@ -184,3 +184,21 @@ def assignee_ids(db: Session, task_id: int) -> list[int]:
 
     db.commit()
     return sorted(db.scalars(select(TaskAssignee.user_id).where(TaskAssignee.task_id == task_id)))
+
+
+def make_token(db: Session, user: Any, *, scope: str = "write", days: int = 30,
+               revoked: bool = False) -> str:
+    """A personal access token of `user`, straight into api_token; returns the raw token."""
+    from datetime import timedelta
+
+    from kanvaro.security import token_hash
+    from kanvaro.tokens.auth import new_token
+    from kanvaro.tokens.models import ApiToken
+
+    raw = new_token()
+    at = now()
+    db.add(ApiToken(organization_id=user.organization_id, user_id=user.id, name="test",
+                    scope=scope, token_hash=token_hash(raw), created_at=at,
+                    expires_at=at + timedelta(days=days), revoked_at=at if revoked else None))
+    db.flush()
+    return raw

@@ -32,9 +32,14 @@ from kanvaro.accounts.forms import (
 )
 from kanvaro.attachments import actions as attachments
 from kanvaro.attachments.forms import Upload
+from kanvaro.calendar import actions as calendar
+from kanvaro.calendar.models import CalendarFeedToken
 from kanvaro.comments import actions as comments
 from kanvaro.comments.forms import CommentEdit, NewComment
 from kanvaro.errors import Invalid
+from kanvaro.imports import actions as imports
+from kanvaro.imports.forms import MappingChoice
+from kanvaro.imports.forms import Upload as ImportUpload
 from kanvaro.inputs import parse
 from kanvaro.models import AuditEntry, CustomRole, Invitation, Notification, Story, Task, User
 from kanvaro.notifications import actions as notifications
@@ -47,12 +52,19 @@ from kanvaro.tasks import actions as tasks
 from kanvaro.tasks.forms import Move, NewTask, StatusChange, TaskEdit
 from kanvaro.team import actions as team
 from kanvaro.team.forms import Acceptance, NewInvitation, RoleChange, RoleDefinition
+from kanvaro.tokens import actions as tokens
+from kanvaro.tokens.forms import NewToken
+from kanvaro.webhooks import actions as webhooks
+from kanvaro.webhooks.forms import NewWebhook
 from tests.factories import PASSWORD, make_ctx, make_org, make_project, make_user
+from tests.imports.helpers import make_import
+from tests.webhooks.factories import make_webhook
 
 # Each area's actions module, by the short name the cases below use.
 AREAS = {"auth": "accounts", "projects": "projects", "stories": "stories", "tasks": "tasks",
          "team": "team", "comments": "comments", "notifications": "notifications",
-         "attachments": "attachments"}
+         "attachments": "attachments", "tokens": "tokens", "calendar": "calendar", "webhooks": "webhooks",
+         "imports": "imports"}
 
 
 def action_modules() -> list[ModuleType]:
@@ -95,6 +107,7 @@ NOT_ACTIONS: dict[str, str] = {
     "team.prepare_acceptance": "read-only: accept_invitation's password hash, done ahead",
     "comments.comment_to_edit": "read-only: the edit page's loader (checks comment:create, author)",
     "attachments.may_attach": "read-only: an upload's loader and permission, before its body is read",
+    "imports.may_import": "read-only: an import upload's loader and permission, before its body is read",
 }
 
 
@@ -247,7 +260,53 @@ def _attach(w: World) -> int:
                                       Upload("plan.txt", io.BytesIO(b"the plan"), 8)).id  # type: ignore[return-value]
 
 
+def _feed_id(w: World) -> int:
+    """The viewer's calendar token row."""
+    return w.db.scalar(select(CalendarFeedToken.id).where(CalendarFeedToken.user_id == w.viewer.id))
+
+
+def _a_token(w: World) -> int:
+    token, _ = tokens.create_token(w.ctx(w.viewer), parse(NewToken, {"name": "CI", "scope": "read"}))
+    return token.id  # type: ignore[return-value]
+
+
+def _a_webhook(w: World) -> int:
+    return make_webhook(w.db, w.org, w.owner)[0].id  # type: ignore[return-value]
+
+
+def _a_delivery(w: World) -> tuple[int, int]:
+    hook, delivery = make_webhook(w.db, w.org, w.owner)
+    return hook.id, delivery.id  # type: ignore[return-value]
+
+
+def _an_import(w: World, status: str = "mapping") -> int:
+    return make_import(w.db, w.org, w.project, w.member, status=status).id  # type: ignore[return-value]
+
+
 CASES: dict[str, list[Case]] = {
+    "imports.upload_import": [Case("import.created", "import", lambda w: imports.upload_import(
+        w.ctx(w.member), w.project.id, ImportUpload("plan.csv", io.BytesIO(b"Title\nx\n"), 8)).id)],
+    "imports.save_mapping": [Case("import.updated", "import", lambda w, jid: imports.save_mapping(
+        w.ctx(w.member), jid, MappingChoice({"0": "ignore", "1": "title"})).id, setup=_an_import)],
+    "imports.run_import": [Case("import.started", "import", lambda w, jid: imports.run_import(
+        w.ctx(w.member), jid, MappingChoice({})).id, setup=_an_import)],
+    "imports.finish_import": [Case("import.finished", "import", lambda w, jid: imports.finish_import(
+        w.ctx(w.member), jid).id, setup=lambda w: _an_import(w, "running"))],
+    "webhooks.create_webhook": [Case("webhook.created", "webhook", lambda w: webhooks.create_webhook(
+        w.ctx(w.owner), parse(NewWebhook, {"url": "https://93.184.216.34/walk", "secret": "s3cret",
+                                           "events": ["task.created"]})).id)],
+    "webhooks.delete_webhook": [Case("webhook.deleted", "webhook", lambda w, hid: webhooks.delete_webhook(
+        w.ctx(w.owner), hid).id, setup=_a_webhook)],
+    "webhooks.redeliver": [Case("webhook.redelivered", "webhook", lambda w, ids: (
+        webhooks.redeliver(w.ctx(w.owner), *ids), ids[0])[1], setup=_a_delivery)],
+    "calendar.make_token": [Case("calendar.token_created", "calendar_token", lambda w: (
+        calendar.make_token(w.ctx(w.viewer)), _feed_id(w))[1])],
+    "calendar.revoke_token": [Case("calendar.token_revoked", "calendar_token", lambda w, fid: (
+        calendar.revoke_token(w.ctx(w.viewer)), fid)[1],
+        setup=lambda w: (calendar.make_token(w.ctx(w.viewer)), _feed_id(w))[1])],
+    "tokens.create_token": [Case("token.created", "api_token", _a_token)],
+    "tokens.revoke_token": [Case("token.revoked", "api_token", lambda w, tid: tokens.revoke_token(
+        w.ctx(w.viewer), tid)[0].id, setup=_a_token)],
     "attachments.add_attachment": [Case("attachment.added", "attachment", _attach)],
     "attachments.delete_attachment": [Case("attachment.deleted", "attachment", lambda w, aid: (
         attachments.delete_attachment(w.ctx(w.owner), aid).id), setup=_attach)],

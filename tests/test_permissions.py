@@ -38,6 +38,7 @@ SPEC_TABLE: dict[str, set[str]] = {
     "role:manage": {O, A},
     "audit:read": {O, A},
     "organization:update": {O},
+    "webhook:manage": {O, A},
 }
 
 PAIRS = [(role, perm) for perm in SPEC_TABLE for role in sorted(EVERYONE)]

@@ -121,6 +121,13 @@ def _read(s: Say) -> Parts:
     return s.says(s.actor(), f" marked {count} notification{'' if count == 1 else 's'} read")
 
 
+def _import_finished(s: Say) -> Parts:
+    made, failed = s.pair("created")[1], s.pair("error")[1]
+    said = f" import #{s.e.entity_id} stopped" if failed else f" import #{s.e.entity_id} finished"
+    count = f": {made} task{'' if made == 1 else 's'} created" if is_id(made) else ""
+    return s.says(s.actor(), "'s", said, count)
+
+
 SENTENCES: dict[str, Callable[[Say], Parts]] = {
     "organization.created": lambda s: s.says(s.actor(), " created the organization ",
                                              s.recorded("name") or f"#{s.e.entity_id}"),
@@ -159,6 +166,23 @@ SENTENCES: dict[str, Callable[[Say], Parts]] = {
     "user.handle_changed": _handle,
     "user.notifications_changed": lambda s: s.says(s.actor(), " changed their notification settings"),
     "notification.read": _read,
+    "import.created": lambda s: s.says(s.actor(), " uploaded ", s.recorded("filename") or "a file",
+                                       f" to import (import #{s.e.entity_id})"),
+    "import.updated": lambda s: s.says(s.actor(), f" changed the columns of import #{s.e.entity_id}"),
+    "import.started": lambda s: s.says(s.actor(), f" started import #{s.e.entity_id}"),
+    "import.finished": _import_finished,
+    "token.created": lambda s: s.says(s.actor(), " made the API token ",
+                                      s.recorded("name") or f"#{s.e.entity_id}"),
+    "token.revoked": lambda s: s.says(s.actor(), " revoked the API token ",
+                                      s.recorded("name") or f"#{s.e.entity_id}"),
+    "calendar.token_created": lambda s: s.says(s.actor(), " made a new calendar link" if s.pair(
+        "replaced")[1] else " made a calendar link"),
+    "calendar.token_revoked": lambda s: s.says(s.actor(), " turned off their calendar link"),
+    "webhook.created": lambda s: s.says(s.actor(), " added a webhook to ",
+                                        s.recorded("url") or f"#{s.e.entity_id}"),
+    "webhook.deleted": lambda s: s.says(s.actor(), " deleted the webhook to ",
+                                        s.recorded("url") or f"#{s.e.entity_id}"),
+    "webhook.redelivered": lambda s: s.says(s.actor(), f" redelivered a delivery of webhook #{s.e.entity_id}"),
 }
 
 

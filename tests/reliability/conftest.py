@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -17,9 +17,26 @@ from kanvaro.attachments.models import Attachment, Blob
 from kanvaro.comments.models import Comment
 from kanvaro.models import CustomRole, Invitation, Notification, Organization, Story, Task, User
 from kanvaro.routes import ROUTES
-from tests.factories import assign, make_org, make_project, make_user, now
+from kanvaro.security import token_hash
+from kanvaro.tokens.models import ApiToken
+from tests.factories import assign, make_org, make_project, make_token, make_user, now
+from tests.imports.helpers import make_import
+from tests.webhooks.factories import make_webhook
 
 INVITATION_TOKEN = "tok-" + "x" * 40
+
+
+def feed_token(db: Session, user: User) -> str:
+    """A calendar link secret of `user`, straight into calendar_token."""
+    from kanvaro.calendar.models import CalendarFeedToken
+    from kanvaro.security import new_token
+
+    raw = new_token()
+    db.add(CalendarFeedToken(organization_id=user.organization_id, user_id=user.id,
+                             token_hash=token_hash(raw), created_at=now()))
+    db.flush()
+    return raw
+
 # A body that would be accepted by every POST route of the app (checked by the control cases):
 # if a guard failed, the request would really write.
 UNIVERSAL_BODY = {
@@ -30,6 +47,9 @@ UNIVERSAL_BODY = {
     "current_password": "correct horse battery", "new_password": "another long password",
     "to": "bottom", "view": "board", "theme": "dark", "body": "Changed by the test",
     "handle": "changed.by.test", "text": "Changed by the test",
+    "map_0": "title",  # an import's mapping (its columns: Notes, Title)
+    "scope": "write", "expires_in_days": "30",
+    "url": "https://93.184.216.34/hook", "events": "task.created", "secret": "Changed by the test",
 }
 # POST routes that change nothing by design (answer 200, write no row), with the reason: the
 # suites that expect a write of every accepted POST expect none of these.
@@ -37,8 +57,15 @@ READ_ONLY_POSTS = {
     "/markdown/preview": "renders the text sent to look at it before saving; a POST only because "
                          "the text is too long for a URL (it carries the CSRF token like any POST)",
 }
+# POST routes whose success answers the page itself (200, not a 303), with the reason.
+PAGE_ANSWERS = {
+    "/account/tokens": "shows the new token once: a redirect would have to carry the secret "
+                       "to the next page (a cookie, a URL), where it would stay",
+    "/account/calendar": "shows the new calendar links once, for the same reason",
+}
 # What the routes taking a file get besides (Browser.post sends a body with one as multipart).
-FILES = {"/tasks/{task_id:id}/attachments": {"file": ("plan.txt", b"Changed by the test", "text/plain")}}
+FILES = {"/tasks/{task_id:id}/attachments": {"file": ("plan.txt", b"Changed by the test", "text/plain")},
+         "/projects/{project_id:id}/import": {"file": ("tasks.csv", b"Title\nChanged by the test\n", "text/csv")}}
 
 
 @dataclass
@@ -62,6 +89,12 @@ class World:
     comment_id: int = 0        # the owner's comment on `task_id`
     attachment_id: int = 0     # the owner's file on `task_id`
     notification_id: int = 0   # the owner's unread notification, of the member's comment
+    import_id: int = 0         # the owner's import into the project, waiting for its mapping
+    token_id: int = 0          # the owner's personal access token (only they may revoke it)
+    webhook_id: int = 0        # Acme's webhook, with one delivery (webhook:manage, owner and admin)
+    delivery_id: int = 0
+    # Calendar link secrets by person ("owner", "outsider", "intruder"): a feed's credential.
+    feed_tokens: dict[str, str] = field(default_factory=dict)
 
     def params(self) -> dict[str, Any]:
         """Path parameter name -> the Acme object it names."""
@@ -70,7 +103,10 @@ class World:
             "invitation_id": self.invitation_id, "user_id": self.member.id, "role_id": self.role_id,
             "token": INVITATION_TOKEN, "comment_id": self.comment_id,
             "attachment_id": self.attachment_id,
-            "notification_id": self.notification_id,
+            "import_id": self.import_id,
+            "notification_id": self.notification_id, "token_id": self.token_id,
+            "webhook_id": self.webhook_id, "delivery_id": self.delivery_id,
+            "feed_token": self.feed_tokens.get("owner", ""),
         }
 
 
@@ -129,6 +165,12 @@ def build_world(db: Session) -> World:
                             sha256=blob.sha256, created_at=now())
     db.add_all([blob, attachment])
     db.flush()
+    api_token = db.scalar(select(ApiToken.id).where(
+        ApiToken.token_hash == token_hash(make_token(db, owner))))
+    feeds = {"owner": feed_token(db, owner), "outsider": feed_token(db, outsider),
+             "intruder": feed_token(db, intruder)}
+    hook, delivery = make_webhook(db, acme, owner)
+    imported = make_import(db, acme, project, owner)
     db.commit()
     ids = [project.id, task.id, story.id, invitation.id, role.id, other_project.id, other_task.id,
            other_story.id, other_user.id, other_role.id]
@@ -136,8 +178,9 @@ def build_world(db: Session) -> World:
     return World(acme, owner, member, outsider, project.id, task.id, story.id,  # type: ignore[arg-type]
                  invitation.id, role.id, globex, intruder, other_project.id,  # type: ignore[arg-type]
                  other_task.id, other_story.id, other_user.id, other_role.id,  # type: ignore[arg-type]
-                 comment.id, notification_id=note.id,  # type: ignore[arg-type]
-                 attachment_id=attachment.id)  # type: ignore[arg-type]
+                 comment.id, notification_id=note.id, import_id=imported.id,  # type: ignore[arg-type]
+                 attachment_id=attachment.id, token_id=api_token,  # type: ignore[arg-type]
+                 feed_tokens=feeds, webhook_id=hook.id, delivery_id=delivery.id)  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -34,8 +34,11 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kanvaro.calendar.models import CalendarFeedToken
 from kanvaro.comments.models import Comment
 from kanvaro.enums import PRIORITIES, PROJECT_STATUSES, STORY_STATUSES, TASK_STATUSES
+from kanvaro.imports.models import ImportJob
+from kanvaro.imports.rows import FIELDS as IMPORT_FIELDS
 from kanvaro.models import (
     CustomRole,
     Invitation,
@@ -51,6 +54,9 @@ from kanvaro.permissions import PERMISSIONS, ROLES
 from kanvaro.security import hash_password, token_hash, verify_password
 from kanvaro.settings import Settings
 from kanvaro.tasks.models import TaskAssignee
+from kanvaro.tokens.models import ApiToken
+from kanvaro.webhooks.models import Webhook
+from kanvaro.webhooks.outbox import EVENTS
 from tests.factories import PASSWORD, now
 from tests.reliability.conftest import World, app_routes, diff_dumps, dump, fill
 
@@ -307,6 +313,48 @@ def check_mail_settings(w: World, db: Session, pairs: list[tuple[str, str]], row
     assert user is not None and user.mail_off == [k for k in KINDS if k not in values(pairs, "mail")]
 
 
+def check_api_token(w: World, db: Session, pairs: list[tuple[str, str]], row: dict[str, Any]) -> None:
+    """The owner's new token holds the name trimmed, the scope (read when left out) and the
+    days (90 when left out); only the hash of a secret the page showed."""
+    [new] = row["new"]
+    token = db.get(ApiToken, new)
+    assert token is not None and (token.user_id, token.organization_id) == (w.owner.id, w.org.id)
+    assert token.name == text_of(pairs, "name") and token.scope == first(pairs, "scope", "read")
+    days = int_of(pairs, "expires_in_days")
+    assert token.expires_at - token.created_at == timedelta(days=90 if days is None else days)
+    assert len(token.token_hash) == 64
+
+
+def check_calendar(w: World, db: Session, pairs: list[tuple[str, str]], row: dict[str, Any]) -> None:
+    """Whatever else is sent, the owner has one calendar token (remade: an id may come back on
+    SQLite), and only its hash."""
+    found = list(db.scalars(select(CalendarFeedToken).where(CalendarFeedToken.user_id == w.owner.id)))
+    assert len(found) == 1 and len(found[0].token_hash) == 64
+
+
+def check_webhook(w: World, db: Session, pairs: list[tuple[str, str]], row: dict[str, Any]) -> None:
+    """The new hook holds the URL trimmed, the known events chosen (in the form's order) and
+    the secret exactly as sent; the URL is a public http(s) one (the suite's settings allow
+    no private target)."""
+    [new] = row["new"]
+    hook = db.get(Webhook, new)
+    assert hook is not None and hook.organization_id == w.org.id and hook.created_by_id == w.owner.id
+    assert hook.url == text_of(pairs, "url") and hook.url.startswith(("http://", "https://"))
+    assert "127.0.0.1" not in hook.url and "169.254" not in hook.url
+    assert hook.events == [e for e in EVENTS if e in values(pairs, "events")] != []
+    assert hook.secret == first(pairs, "secret") and hook.active
+
+
+def check_import_mapping(w: World, db: Session, pairs: list[tuple[str, str]], row: dict[str, Any]) -> None:
+    """With any `map_<n>` sent, the mapping is what was sent (a column left out is ignored);
+    with none, it stays; the import waits for its run either way."""
+    job = db.get(ImportJob, w.import_id)
+    assert job is not None and job.status == "mapping"
+    if values(pairs, "map_0") or values(pairs, "map_1"):
+        assert job.mapping == {"0": first(pairs, "map_0", "ignore"), "1": first(pairs, "map_1", "ignore")}
+    assert "title" in job.mapping.values()
+
+
 def no_check(w: World, db: Session, pairs: list[tuple[str, str]], row: dict[str, Any]) -> None:
     pass
 
@@ -468,6 +516,13 @@ FORMS: dict[str, FormSpec] = {
         fields=lambda w, db: {"body": texts(1, 300),
                               "version": st.just(str(db.get(Comment, w.comment_id).version))},  # type: ignore[union-attr]
         check=check_comment, table=Comment),
+    "api token": FormSpec(
+        url=lambda w, db: "/account/tokens", check=check_api_token, table=ApiToken,
+        fields=lambda w, db: {"name": texts(max_size=110), "scope": st.sampled_from(["read", "write"]),
+                              "expires_in_days": st.integers(-2, 400).map(str)}),
+    "import mapping": FormSpec(
+        url=lambda w, db: f"/imports/{w.import_id}", check=check_import_mapping, table=ImportJob,
+        fields=lambda w, db: {f"map_{n}": st.sampled_from(list(IMPORT_FIELDS)) for n in range(2)}),
     "task list filters": FormSpec(
         url=lambda w, db: f"/projects/{w.project_id}", method="GET", check=no_check,
         fields=lambda w, db: {"q": texts(), "status": st.sampled_from(list(TASK_STATUSES)),
@@ -475,6 +530,24 @@ FORMS: dict[str, FormSpec] = {
                               "story": ids([w.story_id]), "sort": st.sampled_from(["number", "due_date", "priority"]),
                               "page": st.integers(1, 3).map(str)},
         foreign=foreign_ids),
+    "task export filters": FormSpec(
+        url=lambda w, db: f"/projects/{w.project_id}/tasks.csv", method="GET", check=no_check,
+        fields=lambda w, db: {"q": texts(), "status": st.sampled_from(list(TASK_STATUSES)),
+                              "assignee": ids(["none", w.member.id]), "priority": st.sampled_from(list(PRIORITIES)),
+                              "story": ids([w.story_id]), "sort": st.sampled_from(["number", "due_date", "priority"])},
+        foreign=foreign_ids),
+    "webhook": FormSpec(
+        url=lambda w, db: "/settings/webhooks", check=check_webhook, table=Webhook,
+        fields=lambda w, db: {
+            "url": st.one_of(st.sampled_from([
+                "https://93.184.216.34/hook", " http://8.8.8.8:8080/x?y=1 ", "http://127.0.0.1:9/",
+                "http://[::1]/", "http://169.254.169.254/", "ftp://93.184.216.34/", "https://8.8.8.8:0/",
+                "javascript:alert(1)", "https://93.184.216.34/" + "a" * 1990]),
+                texts().map(lambda t: "https://93.184.216.34/" + t)),
+            "events": st.sampled_from([*EVENTS, "task.exploded"]), "secret": texts(max_size=210)}),
+    "calendar links": FormSpec(
+        url=lambda w, db: "/account/calendar", fields=lambda w, db: {}, check=check_calendar,
+        table=CalendarFeedToken),
     "board filters": FormSpec(
         url=lambda w, db: f"/projects/{w.project_id}/board", method="GET", check=no_check,
         fields=lambda w, db: {"assignee": ids(["none", w.member.id, w.owner.id])},
