@@ -93,6 +93,19 @@ def targets(facts: dict[str, Any], floors: dict[int, float],
         d = facts["digest"]
         check("digest run over 1,000 pending notifications < 1 s (issue 12)", d["seconds"] < 1,
               f"{d['seconds'] * 1000:.0f} ms, {d['mails']} mails to {d['people']} people")
+    if "api_list" in facts:  # issue 13
+        check("API GET /projects/{id}/tasks?limit=100 >= 3% of the floor (issue 13)",
+              pct(facts["api_list"]) >= 3, shares(facts["api_list"]))
+    if "api_patch" in facts:
+        p = facts["api_patch"]
+        check("API PATCH of a task status >= 5% of the floor (issue 13)", pct(p) >= 5, shares(p))
+        check("API PATCH: every answered request wrote its status change",
+              p["requests"] <= p.get("writes", 0) <= p["requests"] + 2 * 16 + 2,
+              f"{p.get('writes', 0)} audit entries for {p['requests']} answers")
+    if "import" in facts:
+        i = facts["import"]
+        check("import of 10,000 CSV rows < 60 s (issue 13)", i["seconds"] < 60,
+              f"{i['seconds']:.1f} s")
     for key, label in (("task", "task page"), ("projects", "project list (100 projects)"),
                        ("task_list", "task list page (50 rows, issue 11)")):
         if key in facts:

@@ -26,7 +26,9 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from sqlalchemy import Engine, text
 
+from bench import imports as import_bench
 from bench import report
+from bench.api import api_token, status_patches, task_list
 from bench.collab import comment_post, comment_reqs, digest_run
 from bench.harness import (
     BIN,
@@ -79,7 +81,9 @@ class Bench:
         data = self.tmp / name
         data.mkdir(exist_ok=True)
         env = {"KANVARO_DATA_DIR": str(data), "KANVARO_SECRET_KEY": SECRET,
-               "KANVARO_BASE_URL": "http://127.0.0.1"}
+               "KANVARO_BASE_URL": "http://127.0.0.1",
+               # The API's per-token limit would answer most of a run 429 (issue 13).
+               "KANVARO_API_RATE_PER_MINUTE": "100000000"}
         env["KANVARO_DATABASE_URL"] = url or f"sqlite:///{data / 'kanvaro.db'}"
         return env
 
@@ -314,6 +318,7 @@ class Bench:
         projects = self.get(org, "/projects")
         self.facts["projects"] = self.run("project list (100 projects)", cfg, server, [projects],
                                           sql=probes["projects"].sql, **sized(projects))
+        self.api_rows(server, engine, org)
         status, headers, _ = request(server, "GET", board[1], None, board[3])
         etag = headers.get("etag", "")
         cond = self.get(org, board[1], **{"If-None-Match": etag})
@@ -340,6 +345,24 @@ class Bench:
             raw = self.tmp / f"profile-{len(self.profiles)}.raw"
             self.profiles[name] = profile_during(pid, seconds, raw, load)
             log(f"profiled {name}")
+
+    def api_rows(self, server: Server, engine: Engine, org: Org) -> None:
+        """Issue 13: the JSON API's task list (100 of 200) and its status PATCH, with a token."""
+        cfg, token = "SQLite 1w", api_token(engine, org)
+        listing = task_list(org, token)
+        self.facts["api_list"] = self.run("API task list (limit=100)", cfg, server, [listing],
+                                          **self.sized(server, listing))
+        reset_statuses(engine, org)
+        before = status_changes(engine, org.id)
+        row = self.run("API status PATCH (200 tasks rotating)", cfg, server,
+                       status_patches(org, token), warm=False)
+        row["writes"] = status_changes(engine, org.id) - before
+        self.facts["api_patch"] = row
+
+    def sized(self, server: Server, req: Req) -> dict[str, Any]:
+        s = self.sizes(server, req)
+        return {"bytes_raw": s["bytes_raw"], "bytes_gz": s["bytes_gz"],
+                "check": (s["status_plain"], s["status_gz"])}
 
     def memory(self, env: dict[str, str], engine: Engine, org: Org) -> None:
         """A fresh worker, 20,000 mixed requests; RSS after 10,000 and after 20,000."""
@@ -492,6 +515,9 @@ class Bench:
             parts = set(self.args.only.split(","))
             if "sqlite" in parts:
                 self.sqlite_main()
+                seconds = import_bench.measure()  # issue 13: 10,000 CSV rows, SQLite
+                self.facts["import"] = {"seconds": seconds}
+                log(f"import of 10,000 CSV rows: {seconds:.1f} s")
             if "scale" in parts:
                 self.scale()
             if "postgres" in parts and not self.args.no_postgres:
