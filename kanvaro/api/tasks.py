@@ -22,7 +22,7 @@ from kanvaro.inputs import parse
 from kanvaro.projects.models import Project
 from kanvaro.projects.queries import get_project
 from kanvaro.tasks import actions
-from kanvaro.tasks.assignees import assigned, assignees_of
+from kanvaro.tasks.assignees import assignee_condition, assignees_of
 from kanvaro.tasks.forms import NewTask, StatusChange, TaskEdit
 from kanvaro.tasks.models import Task
 from kanvaro.tasks.queries import get_task
@@ -73,8 +73,10 @@ def list_tasks(call: Call, project_id: int) -> Answer:
         stmt = stmt.where(Task.status == status)
     if priority := paging.choice(params, "priority", PRIORITIES):
         stmt = stmt.where(Task.priority == priority)
-    if (who := paging.number(params, "assignee")) is not None:
-        stmt = stmt.where(assigned(Task.id, who))
+    if params.get("assignee") == "none":  # as the HTML list: tasks nobody is assigned
+        stmt = stmt.where(assignee_condition(Task.id, "none"))
+    elif (who := paging.number(params, "assignee")) is not None:
+        stmt = stmt.where(assignee_condition(Task.id, str(who)))
     if (story := paging.number(params, "story")) is not None:
         stmt = stmt.where(Task.story_id == story)
     if q := paging.text(params, "q", 200):
@@ -129,7 +131,8 @@ LIST_QUERY = (
     *paging.QUERY,
     Query("status", {"type": "string", "enum": list(TASK_STATUSES)}),
     Query("priority", {"type": "string", "enum": list(PRIORITIES)}),
-    Query("assignee", {"type": "integer", "minimum": 1}, "Tasks with this user among their assignees."),
+    Query("assignee", {"anyOf": [{"type": "integer", "minimum": 1}, {"const": "none"}]},
+          "Tasks with this user among their assignees; `none`: tasks nobody is assigned."),
     Query("story", {"type": "integer", "minimum": 1}),
     Query("q", {"type": "string", "maxLength": 200}, "Title contains."),
 )

@@ -101,6 +101,8 @@ def test_list_filters_and_cursor_pages(api, db, project, member):
     assert {t["title"] for t in high} == {"Task 1", "Task 3", "Task 5"}
     mine = api("GET", f"/projects/{project.id}/tasks?assignee={member.id}").json()["items"]
     assert [t["id"] for t in mine] == [made[3]["id"]]
+    nobodys = api("GET", f"/projects/{project.id}/tasks?assignee=none&limit=200").json()["items"]
+    assert len(nobodys) == 6 and made[3]["id"] not in [t["id"] for t in nobodys]
     assert api("GET", f"/projects/{project.id}/tasks?q=task 6").json()["items"][0]["title"] == "Task 6"
     for bad in ("limit=0", "limit=201", "limit=x", "cursor=garbage", "status=nope"):
         answer = api("GET", f"/projects/{project.id}/tasks?{bad}")
