@@ -11,7 +11,6 @@ from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
-from kanvaro.columns import aware
 from kanvaro.enums import PRIORITIES, PROJECT_STATUSES, STORY_STATUSES, TASK_STATUSES
 
 T = TypeVar("T")
@@ -107,6 +106,6 @@ def iso(value: date | datetime | None) -> str | None:
     hands them back naive; everything stored is UTC)."""
     if value is None:
         return None
-    if isinstance(value, datetime):
-        return (aware(value) or value).isoformat()
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.isoformat() + "+00:00"
     return value.isoformat()

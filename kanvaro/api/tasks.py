@@ -36,16 +36,20 @@ COLUMNS = (Task.id, Task.number, Task.title, Task.description, Task.story_id, Ta
            Task.created_at, Task.updated_at, Task.version, Task.project_id)
 
 
+_NAMES = tuple(c.key for c in COLUMNS)
+
+
 def shown(row: Any, project_number: int, assignees: list[int]) -> dict[str, Any]:
-    """A task row (COLUMNS, or the ORM object) as the API shows it."""
+    """A task row (COLUMNS, in their order) as the API shows it; unpacked by position, which
+    costs a tenth of reading a row's attributes by name (a list shows 200)."""
+    (id_, number, title, description, story, priority, points, due, status, completed,
+     comments, created, updated, version, project) = row
     return {
-        "id": row.id, "key": f"{project_number}.{row.number}", "project": row.project_id,
-        "number": row.number, "title": row.title, "description": row.description,
-        "story": row.story_id, "assignees": assignees, "priority": row.priority,
-        "story_points": row.story_points, "due_date": iso(row.due_date), "status": row.status,
-        "completed_at": iso(row.completed_at), "comment_count": row.comment_count,
-        "created_at": iso(row.created_at), "updated_at": iso(row.updated_at),
-        "version": row.version,
+        "id": id_, "key": f"{project_number}.{number}", "project": project, "number": number,
+        "title": title, "description": description, "story": story, "assignees": assignees,
+        "priority": priority, "story_points": points, "due_date": iso(due), "status": status,
+        "completed_at": iso(completed), "comment_count": comments, "created_at": iso(created),
+        "updated_at": iso(updated), "version": version,
     }
 
 
@@ -55,7 +59,8 @@ def _ids(people: Any) -> list[int]:
 
 def one(ctx: Ctx, task: Task) -> dict[str, Any]:
     number = ctx.db.scalar(select(Project.number).where(Project.id == task.project_id))
-    return shown(task, number or 0, _ids(assignees_of(ctx, [task.id]).get(task.id, ())))  # type: ignore[list-item]
+    row = tuple(getattr(task, name) for name in _NAMES)
+    return shown(row, number or 0, _ids(assignees_of(ctx, [task.id]).get(task.id, ())))  # type: ignore[list-item]
 
 
 _LIST = (select(*COLUMNS).where(Task.project_id == bindparam("project_id"),
