@@ -63,6 +63,18 @@ def one(ctx: Ctx, task: Task) -> dict[str, Any]:
     return shown(row, number or 0, _ids(assignees_of(ctx, [task.id]).get(task.id, ())))  # type: ignore[list-item]
 
 
+# A task the action has just read through its loader, with its project's number: one read.
+_AFTER = (select(*COLUMNS, Project.number).join(Project, Project.id == Task.project_id)
+          .where(Task.id == bindparam("task_id"), Task.organization_id == bindparam("org_id")))
+
+
+def after_change(ctx: Ctx, task_id: int) -> dict[str, Any]:
+    """The task as an action left it (the status change's answer: a bench row)."""
+    *row, project_number = ctx.db.connection().execute(
+        _AFTER, {"task_id": task_id, "org_id": ctx.org_id}).one()
+    return shown(row, project_number, _ids(assignees_of(ctx, [task_id]).get(task_id, ())))
+
+
 _LIST = (select(*COLUMNS).where(Task.project_id == bindparam("project_id"),
                                 Task.organization_id == bindparam("org_id"),
                                 Task.id > bindparam("after")))
@@ -117,11 +129,10 @@ def update_task(call: Call, task_id: int) -> Answer:
     try:
         if "status" in sent and set(sent) <= STATUS_ONLY:
             actions.change_task_status(ctx, task_id, parse(StatusChange, sent))
-            task = get_task(ctx, task_id)
-        else:
-            # Locked: the action's own locked read then sees this same row (one identity).
-            task = get_task(ctx, task_id, for_update=True)
-            task = actions.update_task(ctx, task_id, parse(TaskEdit, {**current_input(ctx, task), **sent}))
+            return Answer(after_change(ctx, task_id))
+        # Locked: the action's own locked read then sees this same row (one identity).
+        task = get_task(ctx, task_id, for_update=True)
+        task = actions.update_task(ctx, task_id, parse(TaskEdit, {**current_input(ctx, task), **sent}))
     except Conflict:
         raise Conflict(one(ctx, get_task(ctx, task_id))) from None
     return Answer(one(ctx, task))
