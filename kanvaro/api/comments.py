@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from kanvaro.api import paging, schemas
 from kanvaro.api.bodies import body_of
 from kanvaro.api.endpoint import Answer, Call, Operation
@@ -31,11 +29,8 @@ def shown(c: Any) -> dict[str, Any]:
 def list_comments(call: Call, task_id: int) -> Answer:
     ctx = call.ctx
     task = get_task(ctx, task_id)
-    limit, after = paging.window(call.params)
-    rows = ctx.db.scalars(select(Comment).where(
-        Comment.organization_id == ctx.org_id, Comment.task_id == task.id, Comment.id > after,  # type: ignore[operator]
-    ).order_by(Comment.id).limit(limit + 1))
-    return Answer(paging.page([shown(c) for c in rows], limit))
+    return Answer(paging.listed(ctx, Comment, (Comment.organization_id == ctx.org_id)
+                                & (Comment.task_id == task.id), call.params, shown))
 
 
 def create_comment(call: Call, task_id: int) -> Answer:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from sqlalchemy import select
+
 from kanvaro.api.endpoint import Query
 from kanvaro.errors import Invalid
 
@@ -57,6 +59,15 @@ def window(params: Any) -> tuple[int, int]:
     if errors:
         raise Invalid(errors=errors)
     return limit, after
+
+
+def listed(ctx: Any, model: Any, cond: Any, params: Any, shape: Any) -> dict[str, Any]:
+    """A page of `model` rows matching `cond` (the caller's scoped condition), in id order,
+    each as `shape(row)`: the one way the API lists stories, comments and people."""
+    limit, after = window(params)
+    rows = ctx.db.scalars(select(model).where(cond, model.id > after)
+                          .order_by(model.id).limit(limit + 1))
+    return page([shape(r) for r in rows], limit)
 
 
 def page(items: list[dict[str, Any]], limit: int) -> dict[str, Any]:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from kanvaro.api import paging, schemas
 from kanvaro.api.bodies import body_of
 from kanvaro.api.endpoint import Answer, Call, Operation
@@ -33,11 +31,8 @@ def shown(story: Story) -> dict[str, Any]:
 def list_stories(call: Call, project_id: int) -> Answer:
     ctx = call.ctx
     project = get_project(ctx, project_id)
-    limit, after = paging.window(call.params)
-    rows = ctx.db.scalars(select(Story).where(
-        Story.project_id == project.id, Story.organization_id == ctx.org_id, Story.id > after,  # type: ignore[operator]
-    ).order_by(Story.id).limit(limit + 1))
-    return Answer(paging.page([shown(s) for s in rows], limit))
+    return Answer(paging.listed(ctx, Story, (Story.project_id == project.id)
+                                & (Story.organization_id == ctx.org_id), call.params, shown))
 
 
 def create_story(call: Call, project_id: int) -> Answer:

@@ -19,10 +19,7 @@ def shown(u: User) -> dict[str, Any]:
 
 def list_users(call: Call) -> Answer:
     ctx = call.ctx
-    limit, after = paging.window(call.params)
-    rows = ctx.db.scalars(select(User).where(User.organization_id == ctx.org_id, User.id > after)  # type: ignore[operator]
-                          .order_by(User.id).limit(limit + 1))
-    return Answer(paging.page([shown(u) for u in rows], limit))
+    return Answer(paging.listed(ctx, User, User.organization_id == ctx.org_id, call.params, shown))
 
 
 def read_user(call: Call, user_id: int) -> Answer:
