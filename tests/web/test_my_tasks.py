@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -14,7 +15,25 @@ from tests.factories import PASSWORD, assign, make_org, make_project, make_user
 from tests.sqlcount import count_sql
 from tests.web.markup import FULL_PAGE
 
-TODAY = datetime.now(UTC).date()
+
+def _today() -> date:
+    """Today in UTC, as the request will see it: a test that would cross midnight between
+    writing its rows and asking for the page waits the few seconds past it first."""
+    now = datetime.now(UTC)
+    left = (datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC) - now)
+    if left < timedelta(seconds=60):
+        time.sleep(left.total_seconds() + 1)
+    return datetime.now(UTC).date()
+
+
+TODAY = _today()
+
+
+@pytest.fixture(autouse=True)
+def _pin_today():
+    """Autouse fixtures run first: the rows and the request see the same day."""
+    global TODAY
+    TODAY = _today()
 
 
 def add_task(db, project, title: str, *people, due: date | None = None, status: str = "todo",
