@@ -29,6 +29,9 @@ ASSIGNED, MENTIONED, COMMENTED, STATUS_CHANGED = "assigned", "mentioned", "comme
 # (which keeps its time) instead of adding one more: a card dragged through four columns is
 # one line, and one mail.
 FOLDED = frozenset({STATUS_CHANGED})
+# Set in `ctx.memo` by a unit of work that makes many tasks at once (an import's chunk):
+# its events make watchers as usual but tell nobody (docs/notifications.md).
+QUIET = "notifications.quiet"
 
 _N = Notification.__table__  # type: ignore[attr-defined]
 _W = TaskWatcher.__table__  # type: ignore[attr-defined]
@@ -70,6 +73,8 @@ def tell(ctx: Any, event: Event, *, task_id: int, project_id: int,
     kinds.pop(actor, None)
     conn = ctx.db.connection()
     seeing: set[int] = set()
+    if ctx.memo.get(QUIET):  # those to watch are the task's people already: seen by the form
+        kinds, watchers, seeing = {}, None, set(watch) - {actor}
     if kinds or watchers:
         found = conn.execute(_people(watchers is not None), {
             "ids": sorted(kinds), "task_id": task_id, "project_id": project_id, "org_id": org_id,

@@ -158,6 +158,21 @@ def test_assigning_without_task_assign_refuses_those_rows_only(db, settings, eng
     assert job.refused == [{"row": 3, "reason": "Not allowed: Assign tasks (task:assign)."}]
 
 
+def test_an_import_makes_watchers_as_the_form_does_but_notifies_nobody(db, settings, engine, owner,
+                                                                      member, project):
+    from kanvaro.models import Notification, TaskWatcher
+    from kanvaro.tasks.models import TaskAssignee
+    job_id = start(settings, engine, owner, project, csv_bytes(
+        ["Title", "Assignee", "Description"], [["Theirs", member.email, f"For @{member.handle}"]]))
+    jobs.run_once(settings, engine)
+    task = db.scalar(select(Task).where(Task.title == "Theirs"))
+    assert list(db.scalars(select(TaskAssignee.user_id).where(TaskAssignee.task_id == task.id))) == [member.id]
+    assert sorted(db.scalars(select(TaskWatcher.user_id).where(TaskWatcher.task_id == task.id))) == \
+        sorted([owner.id, member.id])
+    assert count(db, Notification) == 0
+    assert job_of(db, job_id).created == 1
+
+
 @pytest.mark.slow
 def test_ten_thousand_rows_import(db, settings, engine, owner, project, tmp_path, db_kind):
     """The speed is the bench's to judge (bench/imports.py); this checks that a file of 10,000
