@@ -88,10 +88,12 @@ def routes() -> list[Any]:
     from kanvaro.api.routes import MOUNT as API
     from kanvaro.routes import ROUTES
 
+    # The API first: a path under /api/v1 then costs one prefix test, not a try of each of
+    # the pages' routes; a page's path pays one failed test for it (bench: the API rows).
     return [
         Route("/healthz", healthz, name="healthz"),
-        *ROUTES,
         API,
+        *ROUTES,
         Mount("/static", CachedStatic(directory=STATIC_DIR), name="static"),
     ]
 

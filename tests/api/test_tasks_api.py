@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from kanvaro.models import AuditEntry, Task
-from tests.factories import assign
+from tests.factories import assign, make_project
 
 
 def _task(api: Any, project: Any, **body: Any) -> dict[str, Any]:
@@ -104,6 +104,11 @@ def test_list_filters_and_cursor_pages(api, db, project, member):
     nobodys = api("GET", f"/projects/{project.id}/tasks?assignee=none&limit=200").json()["items"]
     assert len(nobodys) == 6 and made[3]["id"] not in [t["id"] for t in nobodys]
     assert api("GET", f"/projects/{project.id}/tasks?q=task 6").json()["items"][0]["title"] == "Task 6"
+    assert api("GET", f"/projects/{project.id}/tasks?q=%25").json()["items"] == []  # % is a character
+    api("PATCH", f"/tasks/{made[5]['id']}", {"status": "completed"})
+    done = api("GET", f"/projects/{project.id}/tasks?status=completed&priority=high").json()["items"]
+    assert [t["id"] for t in done] == [made[5]["id"]]
+    assert api("GET", f"/projects/{project.id}/tasks?status=completed&priority=low").json()["items"] == []
     for bad in ("limit=0", "limit=201", "limit=x", "cursor=garbage", "status=nope"):
         answer = api("GET", f"/projects/{project.id}/tasks?{bad}")
         assert answer.status_code == 422, bad
@@ -144,3 +149,15 @@ def test_odd_query_parameters_are_422_not_a_fault(api, project):
                   "q=" + "x" * 201):
         answer = api("GET", f"/projects/{project.id}/tasks?{query}")
         assert answer.status_code == 422, (query, answer.text)
+
+
+def test_a_page_shows_each_task_s_assignees_and_no_other_project_s(api, db, org, owner, project, member):
+    other = make_project(db, org, members=[owner], name="Elsewhere")
+    db.commit()
+    first = _task(api, project, title="First", assignees=[member.id, owner.id])
+    between = _task(api, other, title="Between", assignees=[owner.id])
+    last = _task(api, project, title="Last")
+    listed = api("GET", f"/projects/{project.id}/tasks").json()["items"]
+    assert [(t["id"], t["assignees"]) for t in listed] == [
+        (first["id"], sorted([member.id, owner.id])), (last["id"], [])]
+    assert between["id"] not in [t["id"] for t in listed]
