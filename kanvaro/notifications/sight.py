@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, String, cast
+from sqlalchemy import Select, String, cast, literal
 
 from kanvaro.accounts.models import User
 from kanvaro.audience import VIEW_ALL, sees
@@ -43,5 +43,7 @@ def sees_clause() -> Any:
     `project:view_all` (its permission codes are JSON text: a quoted code is only that code).
     tests/actions/test_notifications.py holds it to the same answers as who_can_see."""
     return (ProjectMember.user_id.is_not(None)  # type: ignore[union-attr]
-            | User.role.in_(sorted(POLICY[VIEW_ALL]))  # type: ignore[attr-defined]
+            # Bound one by one: a plain list would be an "expanding" parameter, rendered anew
+            # on each execution of the hottest statement.
+            | User.role.in_([literal(role) for role in sorted(POLICY[VIEW_ALL])])  # type: ignore[attr-defined]
             | cast(CustomRole.permissions, String).like(f'%"{VIEW_ALL}"%'))
