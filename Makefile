@@ -9,9 +9,14 @@ APT := apt-get -o DPkg::Lock::Timeout=600 -y -q
 PYTEST := $(BIN)/python -m pytest
 # pytest-xdist: the suite waits on databases, servers and Chromium more than on the CPU.
 WORKERS ?= 6
-# Markdown's hostile-input suite renders the same whatever the database, and schemathesis
-# probes the API's shapes, not the database (tests/api/ runs on both): SQLite pass only.
-PG_ONLY_SQLITE := --ignore=tests/reliability/test_markdown_xss.py --ignore=tests/api/test_schemathesis.py
+# The PostgreSQL pass runs what reads or writes through the database layer; the suites whose
+# subject is not the database run in the SQLite pass only: input parsing and rendering
+# (hostile input, XSS, Markdown, mail addresses), the request guards (CSRF and Origin, the
+# security headers), the route walk (that every route answers) and schemathesis (the API's
+# shapes). docs/testing.md says why.
+SQLITE_ONLY := $(addprefix --ignore=tests/,reliability/test_markdown_xss.py \
+	reliability/test_hostile_input.py reliability/test_xss.py reliability/test_mail_addresses.py \
+	reliability/test_csrf_origin.py web/test_hardening.py test_routes_walk.py api/test_schemathesis.py)
 BROWSER_WORKERS ?= 2
 
 .PHONY: install run test test-deps system-deps test-sqlite test-postgres test-browser fuzz bench soak screenshots lint clean
@@ -59,14 +64,14 @@ test-deps: install system-deps $(VENV)/.test-installed
 
 test: test-deps
 	$(PYTEST) -n $(WORKERS) --ignore=tests/browser
-	$(PYTEST) -n $(WORKERS) --ignore=tests/browser $(PG_ONLY_SQLITE) --db=postgres
+	$(PYTEST) -n $(WORKERS) --ignore=tests/browser $(SQLITE_ONLY) --db=postgres
 	$(PYTEST) -n $(BROWSER_WORKERS) tests/browser
 
 test-sqlite: test-deps
 	$(PYTEST) -n $(WORKERS) --ignore=tests/browser
 
 test-postgres: test-deps
-	$(PYTEST) -n $(WORKERS) --ignore=tests/browser $(PG_ONLY_SQLITE) --db=postgres
+	$(PYTEST) -n $(WORKERS) --ignore=tests/browser $(SQLITE_ONLY) --db=postgres
 
 test-browser: test-deps
 	$(PYTEST) -n $(BROWSER_WORKERS) tests/browser

@@ -9,7 +9,8 @@ from pathlib import Path
 from threading import Lock
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2 import BytecodeCache, Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.bccache import Bucket
 from jinja2_fragments import render_block
 from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse
@@ -149,9 +150,31 @@ def markdown(context: Any, html: str, source: str = "") -> Markup:
     return visible_refs(web.ctx, html) if web is not None else Markup(html)
 
 
+class _Compiled(BytecodeCache):
+    """Compiled templates, kept for every Environment of the process. One app per process
+    compiles each template once anyway; the test suite makes an app per test, and compiling
+    the pages' templates afresh was most of a web test's first request. A bucket's key
+    includes its source's checksum, so a changed template is compiled anew."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = _Compiled()
+
+
 def make_env(static_url: Any, area_globals: dict[str, Any] | None = None) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
+        bytecode_cache=_COMPILED,
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
