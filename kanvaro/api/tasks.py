@@ -82,8 +82,8 @@ def _list_statement(dialect: str, status: bool, priority: bool, assignee: str, s
     parameter, so a request executes the very object that was compiled (a statement built
     anew per request costs SQLAlchemy a remap of its result columns, a bench row's 5%)."""
     stmt = select(*COLUMNS[dialect]).where(Task.project_id == bindparam("project_id"),
-                                  Task.organization_id == bindparam("org_id"),
-                                  Task.id > bindparam("after"))
+                                           Task.organization_id == bindparam("org_id"),
+                                           Task.id > bindparam("after"))
     if status:
         stmt = stmt.where(Task.status == bindparam("status"))
     if priority:
