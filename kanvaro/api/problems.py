@@ -48,8 +48,9 @@ def problem(status: int, detail: str = "", *, errors: dict[str, list[str]] | Non
     if errors is not None:
         body["errors"] = errors
     body.update(extra)
-    return Response(json.dumps(body), status_code=status, media_type=MEDIA_TYPE,
-                    headers=headers)
+    # As every other answer is written (Starlette's JSONResponse): compact, UTF-8 as it is.
+    text = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return Response(text.encode(), status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
 def problem_for(exc: KanvaroError, current: Any = None) -> Response:
