@@ -272,6 +272,7 @@
   function closeList(t) {
     var l = mentions(t);
     if (!l) return;
+    t._kvSeq = (t._kvSeq || 0) + 1;  // a lookup still on its way must not open it again
     l.hidden = true;
     l.textContent = "";
     t.removeAttribute("aria-activedescendant");

@@ -114,6 +114,28 @@ def test_a_click_on_an_option_inserts_its_handle(page: Page, live: LiveServer) -
     expect(listbox(page)).to_be_hidden()
 
 
+def test_a_lookup_answered_after_the_pick_leaves_the_list_closed(
+        page: Page, live: LiveServer) -> None:
+    """The list of `@l` is up, `i` asks again, and the person clicks before that answer
+    comes: the late answer must not open the list over the inserted handle."""
+    world = make_world(live)
+    text = open_edit(page, live, world)
+    text.fill("")
+    text.press_sequentially("cc @l")
+    expect(listbox(page).get_by_role("option", name="Ana Lima")).to_be_visible()
+    late = live.faults.hold(f"/projects/{world.project_id}/people", method="GET")
+    page.keyboard.type("i")
+    late.wait_arrived()
+    listbox(page).get_by_role("option", name="Ana Lima").click()
+    expect(text).to_have_value("cc @ana.lima ")
+    with page.expect_response(lambda r: "q=li" in r.url) as answer:
+        late.release()
+    answer.value.finished()
+    page.wait_for_timeout(200)  # the answer's handler runs after the body is in
+    expect(listbox(page)).to_be_hidden()
+    expect(text).to_have_value("cc @ana.lima ")
+
+
 def test_preview_with_javascript_shows_the_rendering_in_place_and_goes_back(
         page: Page, live: LiveServer) -> None:
     world = make_world(live)
