@@ -273,6 +273,7 @@
     var l = mentions(t);
     if (!l) return;
     t._kvSeq = (t._kvSeq || 0) + 1;  // a lookup still on its way must not open it again
+    l.removeAttribute("aria-busy");
     l.hidden = true;
     l.textContent = "";
     t.removeAttribute("aria-activedescendant");
@@ -296,17 +297,20 @@
     if (!l) return;
     var m = AT.exec(t.value.slice(0, t.selectionStart)), n = t._kvSeq = (t._kvSeq || 0) + 1;
     if (!m) return closeList(t);
+    l.setAttribute("aria-busy", "true");  // until the answer to this keystroke is in
     fetch(t.getAttribute("data-mention") + "?q=" + encodeURIComponent(m[2]), {headers: {"HX-Request": "true"}})
       .then(function (r) { return r.ok ? r.text() : ""; })
       .then(function (html) {
         if (n !== t._kvSeq) return;  // a later keystroke asked again
+        l.removeAttribute("aria-busy");
         l.innerHTML = html;
         var o = options(l);
         if (!o.length) return closeList(t);
         o.forEach(function (x, j) { x.id = l.id + "-" + j; });
         l.hidden = false;
         pick(t, 0);
-      });
+      })
+      .catch(function () { if (n === t._kvSeq) closeList(t); });
   });
   document.addEventListener("keydown", function (e) {
     var t = e.target, l = mentions(t), k = e.key;
