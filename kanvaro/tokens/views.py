@@ -19,7 +19,7 @@ def _page(web: Web, form: TokenForm, *, http_status: int = 200, **context: Any) 
                       tokens=tokens.my_tokens(web.ctx), max_days=MAX_DAYS, **context)
 
 
-@view()
+@view(revisioned=False)  # each API request writes the last use, and bumps no revision
 def token_list(web: Web) -> Response:
     return _page(web, TokenForm())
 

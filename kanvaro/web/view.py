@@ -79,6 +79,7 @@ class _Call:
     authenticator: SessionCookie
     csrf_secret: str
     login: bool
+    revisioned: bool = True
     files: tuple[tuple[str, UploadFile], ...] = ()
 
     @property
@@ -93,7 +94,8 @@ class _Call:
 
 
 def view(
-    *, login: bool = True, password: Prepare | None = None, upload: Handler | None = None
+    *, login: bool = True, password: Prepare | None = None, upload: Handler | None = None,
+    revisioned: bool = True,
 ) -> Callable[[Handler], Callable[[Request], Any]]:
     """Wrap a plain route function `fn(web, **path_params) -> Response`.
 
@@ -105,6 +107,9 @@ def view(
     read-only transaction, and refuses what it can (an action's loader and permission check:
     404, 403); not logged in, the request goes to the login page unread. The CSRF token and
     Origin are then checked as for every POST.
+
+    `revisioned=False`, for a page showing what changes without the organization's revision
+    (a token's last use, written by the API): it gets no ETag and is never answered 304.
     """
 
     def decorate(fn: Handler) -> Callable[[Request], Any]:
@@ -123,7 +128,7 @@ def view(
             authenticator = SessionCookie(session_token)
             fresh_csrf = csrf_secret is None
             secret = csrf_secret if csrf_secret is not None else new_csrf_secret()
-            call = _Call(app, request, fn, None, authenticator, secret, login)
+            call = _Call(app, request, fn, None, authenticator, secret, login, revisioned)
             raw: FormData | None = None
             try:
                 if request.method == "POST":
@@ -179,7 +184,7 @@ def _handle(call: _Call) -> Response:
         if call.login and actor is None:
             raise _Rollback(_to_login(request, hx))
         etag = None
-        if request.method == "GET" and actor is not None and not pending(request):
+        if request.method == "GET" and call.revisioned and actor is not None and not pending(request):
             # Conditional GET: answered before any rendering when nothing it shows changed.
             resource = request.url.path + "?" + request.url.query
             etag = etag_for(call.app.build, resource, actor, ctx.revision, call.csrf_secret, hx,

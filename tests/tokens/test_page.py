@@ -182,6 +182,25 @@ def test_the_list_shows_my_tokens_newest_first_with_their_state_and_last_use(as_
     assert "Revoke" in cells[old.id] and "Revoke<span" not in cells[gone.id] + cells[late.id]
 
 
+def test_a_reload_after_an_api_request_shows_its_last_use(as_owner, app, db, owner):
+    """The API writes a token's last use and bumps no revision, so this page is never a 304:
+    the browser's reload, with whatever tag it kept, shows the use."""
+    from starlette.testclient import TestClient
+
+    from tests.factories import make_token
+
+    raw = make_token(db, owner)
+    db.commit()
+    first = as_owner.get("/account/tokens")
+    assert "Never" in first.text
+    with TestClient(app, base_url="http://testserver") as api:
+        assert api.get("/api/v1/projects", headers={"Authorization": f"Bearer {raw}"}).status_code == 200
+    kept = first.headers.get("etag", 'W/"none"')
+    again = as_owner.get("/account/tokens", headers={"If-None-Match": kept})
+    assert again.status_code == 200 and "Never" not in again.text
+    assert re.search(r'data-label="Last used"><time datetime="[^"]+"', again.text)
+
+
 def test_the_list_shows_only_my_own_tokens(as_owner, db, org, member):
     a_token(db, member, name="Mia's script")
     outsider = make_user(db, make_org(db, "Globex"))
