@@ -34,7 +34,7 @@ from typing import Any
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -52,6 +52,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
 TIMEOUT_MS = 10_000
+# The expectations wait as long as the actions (Playwright's own default is 5 s): on a loaded
+# 2-CPU machine a page load after a POST has taken over 5 s. A passing expectation returns at
+# once, so this costs a green run nothing.
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 # --------------------------------------------------------------------------- server-side faults
