@@ -173,22 +173,24 @@ def test_an_import_makes_watchers_as_the_form_does_but_notifies_nobody(db, setti
     assert job_of(db, job_id).created == 1
 
 
-@pytest.mark.slow
-def test_ten_thousand_rows_import(db, settings, engine, owner, project, tmp_path, db_kind):
-    """The speed is the bench's to judge (bench/imports.py); this checks that a file of 10,000
-    rows comes through whole."""
+def test_a_file_of_many_chunks_comes_through_whole(db, settings, engine, owner, project, tmp_path, db_kind):
+    """1,001 rows are six chunks (200 rows each, the last of one). The 10,000 rows of SPEC §13
+    are the bench's (bench/imports.py times them and checks every row came through): here
+    they cost three minutes of a worker for nothing more."""
     if db_kind == "postgres":
         pytest.skip("the SQLite pass covers it; the bench times PostgreSQL")
-    path = tmp_path / "ten-thousand.csv"
+    rows = jobs.CHUNK_ROWS * 5 + 1
+    path = tmp_path / "many.csv"
     path.write_bytes(csv_bytes(["Title", "Status", "Points"],
                                [[f"Task {n}", ["To do", "Doing", "Done"][n % 3], str(n % 5)]
-                                for n in range(10_000)]))
+                                for n in range(rows)]))
     job_id = start(settings, engine, owner, project, path.read_bytes())
     assert jobs.run_once(settings, engine) == 1
     job = job_of(db, job_id)
-    assert (job.status, job.done, job.created, job.refused_count) == ("done", 10_000, 10_000, 0)
-    assert count(db, Task, Task.project_id == project.id) == 10_000
-    assert count(db, Task, Task.status == "completed") == 3_333
+    assert (job.status, job.done, job.created, job.refused_count) == ("done", rows, rows, 0)
+    assert count(db, Task, Task.project_id == project.id) == rows
+    assert count(db, Task, Task.status == "completed") == 333
+    assert sorted(db.scalars(select(Task.number))) == list(range(1, rows + 1))
 
 
 def test_a_row_imported_meanwhile_rolls_back_to_its_savepoint_alone(db, settings, org, owner, project):
