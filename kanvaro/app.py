@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -98,10 +98,12 @@ def routes() -> list[Any]:
     ]
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Starlette:
+    """`engine`: one already made for `settings.database_url` (the tests keep one per database,
+    and with it SQLAlchemy's compiled statements, across the apps they make)."""
     settings = settings or Settings.from_env()
     logs.install()
-    engine = make_engine(settings.database_url)
+    engine = engine or make_engine(settings.database_url)
     state = App(
         settings=settings,
         engine=engine,

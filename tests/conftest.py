@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,6 +110,49 @@ def pg_cleaner(pg_url: str | None) -> Iterator[Engine | None]:
     engine.dispose()
 
 
+# One engine per database URL for the worker's life: an app made for each test keeps using it,
+# and with it SQLAlchemy's cache of compiled statements (per engine: compiling them again for
+# each test's new engine was about a quarter of a web test's time). Between tests the engine is
+# only disposed of (its connections closed); the cache stays.
+_ENGINES: dict[str, Engine] = {}
+
+
+def shared_engine(url: str) -> Engine:
+    engine = _ENGINES.get(url)
+    if engine is None:
+        engine = _ENGINES[url] = make_engine(url)
+    return engine
+
+
+def _empty_sqlite(engine: Engine) -> None:
+    """Deletes the rows of every table that holds any: rowids then start at 1 again, as in a
+    new database. In place, so that a connection some earlier test left open sees an empty
+    database too, rather than a file replaced under it."""
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            names = [n for (n,) in raw.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+            written = [n for n in names if raw.execute(f'SELECT EXISTS (SELECT 1 FROM "{n}")').fetchone()[0]]
+            if written:
+                raw.execute("BEGIN IMMEDIATE")
+                for name in written:
+                    raw.execute(f'DELETE FROM "{name}"')
+                raw.execute("COMMIT")
+        finally:
+            raw.execute("PRAGMA foreign_keys=ON")
+
+
+_sqlite_files = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def sqlite_url() -> list[str]:
+    """The worker's current SQLite database (one box, so a test that wrecked it can move on)."""
+    return [""]
+
+
 @pytest.fixture(scope="session")
 def sqlite_schema(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An empty database with every table, made once per worker: each test starts from a copy
@@ -127,9 +171,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, pg_url: str | N
         assert pg_cleaner is not None
         _empty(pg_cleaner)
         return pg_url
-    path = tmp_path / "kanvaro.db"
-    shutil.copyfile(request.getfixturevalue("sqlite_schema"), path)
-    return f"sqlite:///{path}"
+    current = request.getfixturevalue("sqlite_url")
+    if current[0]:
+        try:
+            _empty_sqlite(shared_engine(current[0]))
+            return current[0]
+        except Exception:  # noqa: BLE001 (the last test wrecked the file: take a new one)
+            _ENGINES.pop(current[0]).dispose()
+    schema = request.getfixturevalue("sqlite_schema")
+    path = schema.parent / f"kanvaro-{next(_sqlite_files)}.db"
+    shutil.copyfile(schema, path)
+    current[0] = f"sqlite:///{path}"
+    return current[0]
 
 
 @pytest.fixture
@@ -140,8 +193,9 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings) -> Iterator[Any]:
-    application = create_app(settings)
+def app(settings: Settings, database_url: str) -> Iterator[Any]:
+    shared = settings.database_url == database_url
+    application = create_app(settings, shared_engine(database_url) if shared else None)
     yield application
     application.state.kanvaro.engine.dispose()
 
