@@ -159,8 +159,8 @@ def sqlite_url() -> list[str]:
 
 @pytest.fixture(scope="session")
 def sqlite_schema(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty database with every table, made once per worker: each test starts from a copy
-    (creating fifty tables anew cost each test about 50 ms)."""
+    """An empty database with every table, made once per worker: the worker's database file
+    starts as a copy of it, and so does a new one after a test wrecked it (`database_url`)."""
     path = tmp_path_factory.mktemp("schema") / "kanvaro.db"
     engine = make_engine(f"sqlite:///{path}")
     SQLModel.metadata.create_all(engine)
@@ -181,7 +181,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, pg_url: str | N
             _empty_sqlite(shared_engine(current[0]))
             return current[0]
         except Exception:  # noqa: BLE001 (the last test wrecked the file: take a new one)
-            _ENGINES.pop(current[0]).dispose()
+            wrecked = _ENGINES.pop(current[0], None)
+            if wrecked is not None:
+                wrecked.dispose()
     schema = request.getfixturevalue("sqlite_schema")
     path = schema.parent / f"kanvaro-{next(_sqlite_files)}.db"
     shutil.copyfile(schema, path)
